@@ -1,0 +1,1 @@
+"""lettr_flask: a Flask-Mail-compatible extension that sends through Lettr (API or SMTP)."""
