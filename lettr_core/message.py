@@ -226,3 +226,31 @@ class SendResult:
     def ok(self) -> bool:
         """True when at least one recipient was accepted."""
         return self.accepted > 0
+
+
+_MERGED_DEFAULTS = ("metadata", "headers", "options", "substitution_data")
+
+
+def apply_send_defaults(email: Email, defaults: Mapping[str, Any]) -> Email:
+    """Fill ``email`` from ``defaults`` (``SEND_DEFAULTS``) in place and return it.
+
+    Keys are :class:`Email` field names. Mappings (metadata, headers, options,
+    substitution_data) are merged with the message's own entries winning; any other field
+    is taken only when the message leaves it unset.
+    """
+    if not defaults:
+        return email
+    for name, value in defaults.items():
+        if name not in _EMAIL_FIELDS:
+            raise ValidationError(f"SEND_DEFAULTS has an unknown field {name!r}", field=name)
+        if name in _MERGED_DEFAULTS:
+            merged = {**dict(value), **getattr(email, name)}
+            setattr(email, name, _clean_headers(merged) if name == "headers" else merged)
+        elif getattr(email, name) in (None, [], {}):
+            if name in ("to", "cc", "bcc", "reply_to"):
+                value = parse_address_list(value, name)
+            setattr(email, name, value)
+    return email
+
+
+_EMAIL_FIELDS = frozenset(Email.__dataclass_fields__)
