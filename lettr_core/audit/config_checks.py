@@ -152,6 +152,7 @@ def ini_entries(text: str) -> Iterator[Entry]:
 # -- .yaml -----------------------------------------------------------------------------------
 
 _YAML_LINE = re.compile(r"^(\s*)(-\s+)?([^\s#'\"{\[-][^:#]*?|\"[^\"]+\"|'[^']+')\s*:(?:\s+(.*))?$")
+_YAML_NULLS = ("~", "null", "Null", "NULL")
 _YAML_ENV_ITEM = re.compile(r"^\s*-\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)=(.*?)['\"]?\s*$")
 
 
@@ -181,7 +182,7 @@ def yaml_entries(text: str) -> Iterator[Entry]:
             yield Entry(number, path, None)
             continue
         value: str | None = _unquote(raw)
-        if raw[:1] in "|>[{&*!" and not raw.startswith("!ENV"):
+        if (raw[0] in "|>[{&*!" and not raw.startswith("!ENV")) or raw in _YAML_NULLS:
             value = None
         yield Entry(number, path, value)
 
@@ -189,10 +190,13 @@ def yaml_entries(text: str) -> Iterator[Entry]:
 # -- .toml -----------------------------------------------------------------------------------
 
 _TOML_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_PAIR = re.compile(
-    r"""(?:^|[{,])\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)"""
-    r"""\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^,}\s#]+)"""
-)
+_TOML_BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_TOML_KEY = rf"{_TOML_BARE_OR_QUOTED}(?:\s*\.\s*{_TOML_BARE_OR_QUOTED})*"
+_TOML_VALUE = r"""\{|\"\"\"|'\'\'|"(?:[^"\\]|\\.)*"|'[^']*'|[^,}\s#]+"""
+#: ``key = value`` at the start of a line or inside an inline table; a multi-line string's
+#: opening delimiter is matched as the value on its own.
+_TOML_PAIR = re.compile(rf"(?:^|(?<=[{{,]))\s*({_TOML_KEY})\s*=\s*({_TOML_VALUE})")
+_MULTILINE = ('"' * 3, "'" * 3)
 
 
 def toml_error(text: str) -> tuple[int, str] | None:
@@ -227,10 +231,11 @@ def toml_entries(text: str) -> Iterator[Entry]:
         except tomllib.TOMLDecodeError:
             document = None
     table = ""
-    in_multiline = False
+    closing: str | None = None  # the delimiter ending the multi-line string we are in
     for number, line in enumerate(text.splitlines(), 1):
-        if in_multiline:
-            in_multiline = line.count('"""') % 2 == 0 and line.count("'''") % 2 == 0
+        if closing:
+            if closing in line:
+                closing = None
             continue
         if line.lstrip().startswith("#"):
             continue
@@ -238,12 +243,18 @@ def toml_entries(text: str) -> Iterator[Entry]:
         if header:
             table = _toml_key(header.group(1))
             continue
+        inline: list[str] = []  # keys of the inline tables open at this point of the line
         for match in _TOML_PAIR.finditer(line):
-            key = _toml_key(match.group(1))
-            path = f"{table}.{key}" if table else key
+            depth = line.count("{", 0, match.start()) - line.count("}", 0, match.start())
+            del inline[max(depth, 0) :]
+            path = ".".join(p for p in (table, *inline, _toml_key(match.group(1))) if p)
             raw = match.group(2)
-            if raw.startswith(('"""', "'''")):
-                in_multiline = line.count(raw[:3]) == 1
+            if raw == "{":
+                inline.append(_toml_key(match.group(1)))
+                continue
+            if raw in _MULTILINE:
+                if line.count(raw) == 1:
+                    closing = raw
                 yield Entry(number, path, None)
                 continue
             yield Entry(number, path, _toml_value(document, path, raw))

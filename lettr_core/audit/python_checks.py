@@ -159,7 +159,9 @@ class _ModuleAudit(ast.NodeVisitor):
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 self.imported.add(node.module)
                 for alias in node.names:
-                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    qualified = f"{node.module}.{alias.name}"
+                    self.aliases[alias.asname or alias.name] = qualified
+                    self.imported.add(qualified)  # ``from django.core import mail``
                 if node.module.startswith(_FLASK_MAIL_MODULES) or (
                     node.module == "flask.ext" and any(a.name == "mail" for a in node.names)
                 ):
