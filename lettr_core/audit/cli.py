@@ -7,6 +7,7 @@ found, 2 for usage errors (bad option, missing path).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -43,7 +44,7 @@ def exit_code(report: AuditReport, strict: bool) -> int:
 
 
 def run_for_app_root(
-    root: str, fmt: str = "text", strict: bool = False, out: TextIO | None = None
+    root: str | os.PathLike[str], fmt: str = "text", strict: bool = False, out: TextIO | None = None
 ) -> int:
     """Audit ``root``, write the report to ``out`` (stdout by default), return the exit status.
 

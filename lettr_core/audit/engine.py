@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .config_checks import check_config_text
@@ -22,7 +23,7 @@ def _check_file(data: bytes, relpath: str, is_python: bool) -> list[Finding]:
         return [Finding("parse-error", relpath, 1, message)]
 
 
-def audit_path(path: str | Path) -> AuditReport:
+def audit_path(path: str | os.PathLike[str]) -> AuditReport:
     """Audit a directory tree (or one file) without importing or running any of it.
 
     Raises :class:`FileNotFoundError` when ``path`` does not exist.
