@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lettr_core.audit import audit_path
+from lettr_core.audit.config_checks import tomllib
 
 SAMPLES = Path(__file__).parent / "samples"
 LETTR_KEY = "lttr_" + "0" * 64
@@ -81,8 +82,9 @@ def test_findings_point_at_file_and_line() -> None:
 
 def test_unparseable_files_are_findings_not_crashes() -> None:
     report = audit_path(SAMPLES / "dirty" / "broken")
+    expected = [("bad.toml", "parse-error")] if tomllib is not None else []
     assert sorted((f.file, f.kind) for f in report.findings) == [
-        ("bad.toml", "parse-error"),
+        *expected,
         ("half_written.py", "parse-error"),
     ]
     assert all(f.severity == "info" for f in report.findings)
