@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a blocker is found"
     )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out files/directories matching GLOB (a name like 'tests', or a path from "
+        "PATH like 'app/legacy/*'); repeatable",
+    )
     return parser
 
 
@@ -44,7 +52,11 @@ def exit_code(report: AuditReport, strict: bool) -> int:
 
 
 def run_for_app_root(
-    root: str | os.PathLike[str], fmt: str = "text", strict: bool = False, out: TextIO | None = None
+    root: str | os.PathLike[str],
+    fmt: str = "text",
+    strict: bool = False,
+    out: TextIO | None = None,
+    exclude: Sequence[str] = (),
 ) -> int:
     """Audit ``root``, write the report to ``out`` (stdout by default), return the exit status.
 
@@ -56,7 +68,7 @@ def run_for_app_root(
         print(f"lettr audit: unknown format {fmt!r} (choose from text, json)", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = audit_path(root)
+        report = audit_path(root, exclude)
     except FileNotFoundError as exc:
         print(f"lettr audit: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -70,4 +82,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    return run_for_app_root(args.path, args.format, args.strict)
+    return run_for_app_root(args.path, args.format, args.strict, exclude=args.exclude)

@@ -23,7 +23,7 @@ from .credentials import (
     has_lettr_key,
     has_url_password,
     is_credential_name,
-    is_reference,
+    is_secret_value,
 )
 from .findings import Finding
 from .names import email_backend_message, setting_kind, setting_message
@@ -87,8 +87,9 @@ def _check_entry(entry: Entry, relpath: str, env_file: bool) -> list[Finding]:
                 out.append(Finding(kind, relpath, line, message))
         else:
             out.append(Finding(kind, relpath, line, setting_message(kind, key)))
-    if value and value.strip() and not is_reference(value):
-        secret = is_credential_name(key) or has_lettr_key(value) or has_url_password(value)
+    if value is not None:
+        named = is_credential_name(key) and is_secret_value(value)
+        secret = named or has_lettr_key(value) or has_url_password(value)
         if secret:
             cred_kind = "credential-in-env-file" if env_file else "hardcoded-credential"
             out.append(Finding(cred_kind, relpath, line, credential_message(key, value)))

@@ -13,7 +13,9 @@ import re
 LETTR_KEY_RE = re.compile(r"lttr_sandbox_[A-Za-z0-9]{8,}|lttr_[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 
 #: An SMTP URL with a password in it: ``smtp://user:password@host:587``.
-SMTP_URL_PASSWORD_RE = re.compile(r"\bsmtps?(?:\+\w+)?://[^\s:/@]*:[^\s@/]+@", re.I)
+SMTP_URL_PASSWORD_RE = re.compile(r"\bsmtps?(?:\+\w+)?://[^\s:/@]*:([^\s@/]+)@", re.I)
+#: Passwords in example URLs (``smtp://user:password@host``) that are not real secrets.
+_EXAMPLE_PASSWORDS = {"password", "pass", "passwd", "pw", "pwd", "secret"}
 
 _SECRET_TOKENS = {"PASSWORD", "PASSWD", "SECRET", "APIKEY"}
 _SECRET_PAIRS = {("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "TOKEN")}
@@ -26,8 +28,14 @@ _NOT_SECRET_LAST = {
 }  # fmt: skip
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^A-Za-z0-9]+")
-#: Values in config files that point somewhere else instead of holding the secret.
-_REFERENCE_RE = re.compile(r"^(\$\{?|%\(|\{\{|!ENV\b|env:|@Microsoft\.KeyVault|vault:)", re.I)
+#: Values that point somewhere else instead of holding the secret (or are computed from such a
+#: reference): ``${SMTP_PASSWORD}``, ``$SMTP_PASSWORD``, ``%(here)s/x``, ``{{ secrets.X }}``,
+#: ``!ENV ...``, vault references.
+_REFERENCE_RE = re.compile(
+    r"^(\$\{|\$[A-Za-z_][A-Za-z0-9_]*$|%\(|\{\{|!ENV\b|env:|@Microsoft\.KeyVault|vault:)", re.I
+)
+#: Placeholders, not secrets: ``<your password>``, ``***``, ``xxxx``, ``...``.
+_PLACEHOLDER_RE = re.compile(r"^(<[^<>]+>|\*{3,}|[xX]{3,}|\.\.\.|\u2026)$")
 
 
 def name_tokens(name: str) -> list[str]:
@@ -50,6 +58,12 @@ def is_reference(value: str) -> bool:
     return bool(_REFERENCE_RE.match(value.strip()))
 
 
+def is_secret_value(value: str) -> bool:
+    """True for a value that holds a secret itself: not empty, a reference or a placeholder."""
+    value = value.strip()
+    return bool(value) and not is_reference(value) and not _PLACEHOLDER_RE.match(value)
+
+
 def has_lettr_key(value: str) -> bool:
     """True when ``value`` contains something shaped like a Lettr API key."""
     return LETTR_KEY_RE.search(value) is not None
@@ -57,7 +71,10 @@ def has_lettr_key(value: str) -> bool:
 
 def has_url_password(value: str) -> bool:
     """True when ``value`` contains an SMTP URL with a password (``smtp://u:pw@host``)."""
-    return SMTP_URL_PASSWORD_RE.search(value) is not None
+    return any(
+        is_secret_value(m.group(1)) and m.group(1).lower() not in _EXAMPLE_PASSWORDS
+        for m in SMTP_URL_PASSWORD_RE.finditer(value)
+    )
 
 
 def masked(value: str) -> str:

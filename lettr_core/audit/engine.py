@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from .config_checks import check_config_text
@@ -23,8 +24,11 @@ def _check_file(data: bytes, relpath: str, is_python: bool) -> list[Finding]:
         return [Finding("parse-error", relpath, 1, message)]
 
 
-def audit_path(path: str | os.PathLike[str]) -> AuditReport:
+def audit_path(path: str | os.PathLike[str], exclude: Sequence[str] = ()) -> AuditReport:
     """Audit a directory tree (or one file) without importing or running any of it.
+
+    ``exclude``: glob patterns of files and directories to leave out (see
+    :func:`lettr_core.audit.files.excluded`), e.g. ``["tests"]`` for test code with fake keys.
 
     Raises :class:`FileNotFoundError` when ``path`` does not exist.
     """
@@ -34,7 +38,7 @@ def audit_path(path: str | os.PathLike[str]) -> AuditReport:
     base = root if root.is_dir() else root.parent
     findings: list[Finding] = []
     scanned = 0
-    for file in iter_files(root):
+    for file in iter_files(root, exclude):
         relpath = file.relative_to(base).as_posix()
         try:
             data = file.read_bytes()

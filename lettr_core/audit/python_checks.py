@@ -11,7 +11,13 @@ import ast
 import warnings
 from collections.abc import Iterator
 
-from .credentials import credential_message, has_lettr_key, has_url_password, is_credential_name
+from .credentials import (
+    credential_message,
+    has_lettr_key,
+    has_url_password,
+    is_credential_name,
+    is_secret_value,
+)
 from .findings import Finding
 from .names import (
     DJANGO_CONNECTION_OPENERS,
@@ -308,7 +314,7 @@ class _ModuleAudit(ast.NodeVisitor):
         if not is_credential_name(name):
             return
         for literal, text in _literal_strings(value):
-            if text.strip():
+            if is_secret_value(text):
                 self.add("hardcoded-credential", literal, credential_message(name, text, where))
 
     def _setting(self, kind: str, name: str, value: ast.expr, at: ast.AST) -> None:
@@ -384,7 +390,7 @@ class _ModuleAudit(ast.NodeVisitor):
                 self._loop_finding(node, "EmailMessage.send() without connection=")
         elif func.attr == "login" and len(node.args) >= 2:
             literal = _const_str(node.args[1])
-            if literal and literal.strip():
+            if literal and is_secret_value(literal):
                 self.add(
                     "hardcoded-credential",
                     node.args[1],

@@ -158,3 +158,15 @@ def test_run_for_app_root_usage_errors(capsys: pytest.CaptureFixture[str]) -> No
     assert run_for_app_root("/no/such/app", "text", False) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "unknown format" in captured.err and "no such" in captured.err
+
+
+def test_exclude_leaves_out_names_and_paths(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, DIRTY, "--strict", "--format", "json",
+        "--exclude", "config", "--exclude", "*.toml", "--exclude", "django_settings/*",
+        "--exclude", "smtplib_script", "--exclude", "flask_mail/app.py",
+        "--exclude", "lambda", "--exclude", "vercel", "--exclude", "gcf/",
+    )  # fmt: skip
+    assert code == 0  # every blocker was in an excluded place
+    files = {f["file"] for f in json.loads(out)["findings"]}
+    assert files == {"broken/half_written.py", "django_loop/notify.py", "never_run/side_effects.py"}

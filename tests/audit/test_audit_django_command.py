@@ -78,3 +78,9 @@ def test_missing_path_and_bad_format(django_settings: None) -> None:
     assert error is not None and error.returncode == 2
     _, error = audit(str(SAMPLES / "clean"), "--format", "xml")
     assert error is not None and "xml" in str(error)
+
+
+def test_exclude_option(django_settings: None) -> None:
+    out, error = audit(str(SAMPLES / "dirty" / "django_settings"), "--strict", "--exclude", "*.py")
+    assert error is None
+    assert "No SMTP use" in out

@@ -142,6 +142,12 @@ def test_hardcoded_credentials(source: str) -> None:
         'PASSWORD = keyring.get_password("smtp", "me")\n',
         'EMAIL_HOST_USER = "me@example.com"\n',
         'KEY = "lttr_tooshort"\n',
+        'EMAIL_HOST_PASSWORD = "<your SMTP password>"\n',
+        'SMTP_PASSWORD = "${SMTP_PASSWORD}"\n',
+        'MAIL_PASSWORD = "********"\n',
+        'DOC = "use smtp://user:password@smtp.example.com:587"\n',
+        'DOC = "use smtp://user:${SMTP_PASSWORD}@smtp.example.com:587"\n',
+        'URL = "https://user:hunter2@example.com"\n',
         "server.login(user, password)\n",
     ],
 )

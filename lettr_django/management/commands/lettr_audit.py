@@ -1,4 +1,4 @@
-"""``python manage.py lettr_audit [PATH] [--format text|json] [--strict]``.
+"""``python manage.py lettr_audit [PATH] [--format text|json] [--strict] [--exclude GLOB]``.
 
 Runs :mod:`lettr_core.audit` on the project (``settings.BASE_DIR``) or on PATH. With
 ``--strict`` a blocker makes the command fail with exit status 1.
@@ -30,6 +30,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--strict", action="store_true", help="fail (exit status 1) when a blocker is found"
         )
+        parser.add_argument(
+            "--exclude",
+            action="append",
+            default=[],
+            metavar="GLOB",
+            help="leave out files/directories matching GLOB (e.g. 'tests'); repeatable",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the audit and write the report to stdout."""
@@ -37,7 +44,7 @@ class Command(BaseCommand):
         if not root:
             raise CommandError("settings.BASE_DIR is not set: pass the directory to audit")
         try:
-            report = audit_path(root)
+            report = audit_path(root, options.get("exclude") or ())
         except FileNotFoundError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         self.stdout.write(render(report, options["format"]), ending="")
