@@ -22,9 +22,10 @@ _SECRET_PAIRS = {("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("AUTH",
 #: A name ending in one of these holds something *about* a secret, not the secret itself
 #: (``PASSWORD_RESET_TIMEOUT``, ``SECRET_KEY_FILE``, ``AUTH_PASSWORD_VALIDATORS``).
 _NOT_SECRET_LAST = {
-    "DIR", "ENV", "FIELD", "FILE", "HASHERS", "HEADER", "HELP", "LABEL", "LENGTH", "MODE",
-    "NAME", "PATH", "PATTERN", "POLICY", "PROMPT", "REGEX", "REQUIRED", "TIMEOUT", "URL",
-    "VALIDATORS", "VAR",
+    "DIR", "ENV", "ERROR", "FIELD", "FILE", "HASHERS", "HEADER", "HELP", "HINT", "LABEL",
+    "LENGTH", "MESSAGE", "MODE", "MSG", "NAME", "PATH", "PATTERN", "POLICY", "PREFIX", "PROMPT",
+    "REGEX", "REQUIRED", "SUFFIX", "TEMPLATE", "TEXT", "TIMEOUT", "TITLE", "URL", "VALIDATORS",
+    "VAR",
 }  # fmt: skip
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^A-Za-z0-9]+")
@@ -59,9 +60,16 @@ def is_reference(value: str) -> bool:
 
 
 def is_secret_value(value: str) -> bool:
-    """True for a value that holds a secret itself: not empty, a reference or a placeholder."""
+    """True for a value that holds a secret itself: not empty, a reference, a placeholder, a
+    template (``... %(password)s ...``) or prose (three words or more)."""
     value = value.strip()
-    return bool(value) and not is_reference(value) and not _PLACEHOLDER_RE.match(value)
+    return (
+        bool(value)
+        and not is_reference(value)
+        and not _PLACEHOLDER_RE.match(value)
+        and "%(" not in value
+        and len(value.split()) < 3
+    )
 
 
 def has_lettr_key(value: str) -> bool:

@@ -124,6 +124,7 @@ class _ModuleAudit(ast.NodeVisitor):
         self.smtp_sites: list[tuple[int, str]] = []  # (line, what) of SMTP connections opened
         self.html_sites: list[tuple[int, str]] = []
         self._seen: set[tuple[str, int, str]] = set()
+        self._called: set[int] = set()  # ids of nodes that are the function of a call
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -305,7 +306,8 @@ class _ModuleAudit(ast.NodeVisitor):
             self.html_sites.append((target.lineno, f"{target.attr} set on a message"))
 
     def _named_value(self, name: str, value: ast.expr, at: ast.AST) -> None:
-        kind = setting_kind(name, _const_str(value))
+        # settings in Python are upper-case by convention (Django settings, Flask config keys)
+        kind = setting_kind(name, _const_str(value)) if name.isupper() else None
         if kind is not None:
             self._setting(kind, name, value, at)
         self._credential(name, value)
@@ -339,7 +341,23 @@ class _ModuleAudit(ast.NodeVisitor):
 
     # -- calls ------------------------------------------------------------------------------
 
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self._smtp_reference(node)
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._smtp_reference(node)
+
+    def _smtp_reference(self, node: ast.Attribute | ast.Name) -> None:
+        """``cls = smtplib.SMTP_SSL if ssl else smtplib.SMTP``: SMTP used without a direct call."""
+        if id(node) in self._called or not isinstance(node.ctx, ast.Load):
+            return
+        qn = self.qualname(node)
+        if qn in SMTP_CONSTRUCTORS:
+            self.add("smtplib-direct", node, f"{qn} used to open SMTP connections")
+
     def visit_Call(self, node: ast.Call) -> None:
+        self._called.add(id(node.func))
         qn = self.qualname(node.func)
         if qn in SMTP_CONSTRUCTORS:
             self._smtp_constructor(node, qn)

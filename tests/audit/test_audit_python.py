@@ -46,6 +46,21 @@ def test_names_that_only_look_like_mail_calls_are_ignored() -> None:
     assert found(source) == []
 
 
+def test_smtp_classes_used_without_a_call() -> None:
+    source = """\
+        import smtplib
+        cls = smtplib.SMTP_SSL if ssl else smtplib.SMTP
+        def f(server: smtplib.SMTP): ...
+        smtplib.SMTPException
+    """
+    assert of_kind("smtplib-direct", source) == [2, 2, 3]
+
+
+def test_settings_are_upper_case_names_in_python() -> None:
+    source = 'self.email_backend = "x.smtp.EmailBackend"\nsmtp_host = "smtp.example.com"\n'
+    assert found(source) == []
+
+
 def test_smtplib_constructors_with_aliases() -> None:
     source = """\
         import smtplib as s
@@ -148,6 +163,9 @@ def test_hardcoded_credentials(source: str) -> None:
         'DOC = "use smtp://user:password@smtp.example.com:587"\n',
         'DOC = "use smtp://user:${SMTP_PASSWORD}@smtp.example.com:587"\n',
         'URL = "https://user:hunter2@example.com"\n',
+        'UNUSABLE_PASSWORD_PREFIX = "!"\n',
+        'PASSWORD_HELP_TEXT = "Use twelve characters or more"\n',
+        "set_password = 'ALTER USER %(user)s IDENTIFIED BY \"%(password)s\"'\n",
         "server.login(user, password)\n",
     ],
 )
