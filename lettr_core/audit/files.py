@@ -42,9 +42,11 @@ def excluded(relpath: str, patterns: Sequence[str]) -> bool:
 
 
 def iter_files(root: Path, exclude: Sequence[str] = ()) -> Iterator[Path]:
-    """Files under ``root`` to audit, in a stable (sorted) order; ``root`` may be a file."""
+    """Files under ``root`` to audit, in a stable (sorted) order; ``root`` may be a file
+    (audited when it is a Python or config file)."""
     if root.is_file():
-        yield root
+        if wanted(root.name):
+            yield root
         return
     for current, dirs, files in os.walk(root):
         here = Path(current)

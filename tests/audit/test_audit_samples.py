@@ -135,6 +135,12 @@ def test_a_single_file_can_be_audited() -> None:
     }
 
 
+def test_a_single_file_of_another_type_is_not_read(tmp_path: Path) -> None:
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("password = hunter2\n")
+    assert audit_path(notes).files_scanned == 0
+
+
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file"):
         audit_path(tmp_path / "nope")
