@@ -132,7 +132,11 @@ class InvalidRecipient(ValidationError, smtplib.SMTPRecipientsRefused):
         self.recipients: dict[str, tuple[int, bytes]] = dict(recipients or {})
 
 
-class DomainError(LettrError):
+class BadRequest(LettrError):
+    """Lettr refused the request for a reason it did not classify (HTTP 400 ``send_error``)."""
+
+
+class DomainError(BadRequest):
     """The sender domain is invalid or not configured (HTTP 400)."""
 
 
