@@ -129,7 +129,7 @@ class ApiTransport:
     # -- sending ------------------------------------------------------------------------
     def send(self, email: Email) -> SendResult:
         """Send one message (split into requests of 50 recipients when larger)."""
-        body = build_payload(email, now=self._now())
+        body = build_payload(email, now=self._now(), lazy_data=True)
         key = email.idempotency_key or uuid.uuid4().hex
         unit = _Unit(body, [0], key, _path(body))
         return self._send_unit(unit)
@@ -162,7 +162,7 @@ class ApiTransport:
         now = self._now()
         for index, email in enumerate(emails):
             try:
-                body = build_payload(email, now=now)
+                body = build_payload(email, now=now, lazy_data=True)
             except LettrError as error:
                 outcomes[index] = error
                 continue
@@ -174,7 +174,7 @@ class ApiTransport:
             )
             if coalescible:
                 to = body.pop("to")
-                group_key = encode_body(body)
+                group_key = encode_body(body, fingerprint=True)
                 body["to"] = to
                 unit = groups.get(group_key)
                 if unit is not None and len(unit.indexes) < MAX_RECIPIENTS_PER_REQUEST:
