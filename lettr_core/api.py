@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import timing
 from .config import LettrConfig
 from .errors import LettrError, ServerError, TransportError
 from .http_errors import error_from_response, parse_json, quota_from_headers
@@ -67,7 +68,7 @@ class ApiTransport:
         config: LettrConfig,
         *,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = timing.wait,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         now: Callable[[], datetime] | None = None,
