@@ -125,6 +125,7 @@ class _ModuleAudit(ast.NodeVisitor):
         self.html_sites: list[tuple[int, str]] = []
         self._seen: set[tuple[str, int, str]] = set()
         self._called: set[int] = set()  # ids of nodes that are the function of a call
+        self._smtp_module: bool | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -161,7 +162,7 @@ class _ModuleAudit(ast.NodeVisitor):
                     else:
                         top = alias.name.split(".", 1)[0]
                         self.aliases[top] = top
-                    if alias.name.startswith(_FLASK_MAIL_MODULES):
+                    if _in_modules(alias.name, _FLASK_MAIL_MODULES):
                         self._flask_mail_import(node, alias.name)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 self.imported.add(node.module)
@@ -169,7 +170,7 @@ class _ModuleAudit(ast.NodeVisitor):
                     qualified = f"{node.module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = qualified
                     self.imported.add(qualified)  # ``from django.core import mail``
-                if node.module.startswith(_FLASK_MAIL_MODULES) or (
+                if _in_modules(node.module, _FLASK_MAIL_MODULES) or (
                     node.module == "flask.ext" and any(a.name == "mail" for a in node.names)
                 ):
                     self._flask_mail_import(node, node.module)
@@ -196,7 +197,9 @@ class _ModuleAudit(ast.NodeVisitor):
 
     def sends_over_smtp(self) -> bool:
         """True when the module imports an SMTP-based mail API."""
-        return any(m == s or m.startswith(s + ".") for m in self.imported for s in _SMTP_MODULES)
+        if self._smtp_module is None:
+            self._smtp_module = any(_in_modules(m, _SMTP_MODULES) for m in self.imported)
+        return self._smtp_module
 
     # -- scopes and loops -------------------------------------------------------------------
 
@@ -477,6 +480,11 @@ class _ModuleAudit(ast.NodeVisitor):
                 if "handler" in names or "app" in names:
                     return f"a Vercel function (api/ entry point, line {node.lineno})"
         return None
+
+
+def _in_modules(name: str, modules: tuple[str, ...]) -> bool:
+    """``flask_mail.x`` is in ``("flask_mail",)``; ``flask_mailman`` is not."""
+    return any(name == m or name.startswith(m + ".") for m in modules)
 
 
 def _is_none(node: ast.AST) -> bool:

@@ -204,7 +204,10 @@ def test_flask_mail_settings_in_config_update_and_classes() -> None:
 
 
 def test_flask_mail_imports() -> None:
-    source = "import flask_mail\nfrom flask_mail import Mail, Message\nfrom flask.ext import mail\n"
+    source = (
+        "import flask_mail\nfrom flask_mail import Mail, Message\nfrom flask.ext import mail\n"
+        "import flask_mailman\nfrom lettr_flask import Mail\n"
+    )
     assert of_kind("flask-mail-import", source) == [1, 2, 3]
     assert audit(source)[0].severity == "change"
 
