@@ -463,9 +463,7 @@ class _ModuleAudit(ast.NodeVisitor):
         for node in self.tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 params = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
-                if node.name in ("handler", "lambda_handler") and len(params) >= 2:
-                    return f"an AWS Lambda handler ({node.name}, line {node.lineno})"
-                if params[:2] == ["event", "context"]:
+                if _is_lambda_handler(node.name, params):
                     return f"an AWS Lambda handler ({node.name}, line {node.lineno})"
                 for deco in node.decorator_list:
                     target = deco.func if isinstance(deco, ast.Call) else deco
@@ -480,6 +478,20 @@ class _ModuleAudit(ast.NodeVisitor):
                 if "handler" in names or "app" in names:
                     return f"a Vercel function (api/ entry point, line {node.lineno})"
         return None
+
+
+_LAMBDA_EVENT = {"event", "evt", "_event", "e", "_"}
+_LAMBDA_CONTEXT = {"context", "ctx", "_context", "_ctx", "c", "_"}
+
+
+def _is_lambda_handler(name: str, params: list[str]) -> bool:
+    """``lambda_handler(x, y)``, ``handler(event, context)``, any ``f(event, context)``; not
+    ``handler(signum, frame)``."""
+    if len(params) < 2:
+        return False
+    if name == "lambda_handler" or params[:2] == ["event", "context"]:
+        return True
+    return name == "handler" and (params[0] in _LAMBDA_EVENT or params[1] in _LAMBDA_CONTEXT)
 
 
 def _in_modules(name: str, modules: tuple[str, ...]) -> bool:

@@ -240,7 +240,8 @@ def test_html_without_smtp_is_not_reported() -> None:
     ("source", "relpath"),
     [
         ("def handler(event, context):\n    pass\n", "fn.py"),
-        ("def lambda_handler(event, ctx):\n    pass\n", "fn.py"),
+        ("def handler(evt, _):\n    pass\n", "fn.py"),
+        ("def lambda_handler(payload, ctx):\n    pass\n", "fn.py"),
         ("def process(event, context):\n    pass\n", "fn.py"),
         ("import functions_framework\n@functions_framework.http\ndef f(r):\n    pass\n", "x.py"),
         (
@@ -265,6 +266,7 @@ def test_serverless_entry_points_with_smtp(source: str, relpath: str) -> None:
         ("def main(request):\n    smtplib.SMTP(h)\n", "views.py"),  # a Django view, not GCF
         ("app = make_app()\nsmtplib.SMTP(h)\n", "app.py"),  # not in api/
         ("def handler(request):\n    smtplib.SMTP(h)\n", "fn.py"),  # one parameter
+        ("def handler(signum, frame):\n    smtplib.SMTP(h)\n", "fn.py"),  # a signal handler
     ],
 )
 def test_not_serverless(source: str, relpath: str) -> None:
