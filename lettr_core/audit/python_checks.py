@@ -195,6 +195,16 @@ class _ModuleAudit(ast.NodeVisitor):
             ):
                 self.django_messages |= names
 
+    def _is_flask_mail(self, name: str | None) -> bool:
+        """A Flask-Mail ``Mail`` here, or ``mail`` imported from the app in a Flask-Mail module."""
+        if name in self.mail_instances:
+            return True
+        return (
+            name == "mail"
+            and not (self.aliases.get("mail") or "").startswith("django.")
+            and any(_in_modules(m, _FLASK_MAIL_MODULES) for m in self.imported)
+        )
+
     def sends_over_smtp(self) -> bool:
         """True when the module imports an SMTP-based mail API."""
         if self._smtp_module is None:
@@ -398,7 +408,7 @@ class _ModuleAudit(ast.NodeVisitor):
 
     def _method_call(self, node: ast.Call, func: ast.Attribute) -> None:
         receiver = _terminal_name(func.value)
-        if func.attr in _FLASK_MAIL_SENDS and receiver in self.mail_instances:
+        if func.attr in _FLASK_MAIL_SENDS and self._is_flask_mail(receiver):
             self.smtp_sites.append((node.lineno, f"Flask-Mail {receiver}.{func.attr}(...)"))
             self._loop_finding(node, f"Flask-Mail {receiver}.{func.attr}(...)")
         elif func.attr == "send" and self.loop_depth:

@@ -104,6 +104,18 @@ def test_django_send_with_a_shared_connection_is_not_a_loop_finding() -> None:
     assert of_kind("smtp-connection-in-loop", source) == [7]
 
 
+def test_flask_mail_instance_imported_from_the_app() -> None:
+    source = """\
+        from flask_mail import Message
+        from myapp.extensions import mail
+        for user in users:
+            mail.send(Message("hi", recipients=[user]))
+    """
+    assert of_kind("smtp-connection-in-loop", source) == [4]
+    source = "from django.core import mail\nfor m in ms:\n    mail.send(m)\n"
+    assert of_kind("smtp-connection-in-loop", source) == []
+
+
 def test_flask_mail_send_in_a_loop_but_not_through_one_connection() -> None:
     source = """\
         from flask_mail import Mail
