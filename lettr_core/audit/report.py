@@ -62,7 +62,8 @@ def _wrap(text: str, indent: str) -> str:
 
 def render_text(report: AuditReport) -> str:
     """The report for a terminal: one line per finding, then counts and advice per kind."""
-    lines = [f"lettr audit: {report.root} ({report.files_scanned} files read)", ""]
+    files = f"{report.files_scanned} file{'' if report.files_scanned == 1 else 's'}"
+    lines = [f"lettr audit: {report.root} ({files} read)", ""]
     if not report.findings:
         lines.append("No SMTP use, mail settings or hard-coded credentials found.")
         return "\n".join(lines) + "\n"
