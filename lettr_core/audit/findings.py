@@ -12,7 +12,7 @@ Severities, from mild to blocking:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["info", "change", "blocker"]
@@ -150,12 +150,11 @@ class Finding:
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape: kind, severity, file, line, message, advice."""
-        data: dict[str, object] = asdict(self)
         return {
-            "kind": data["kind"],
+            "kind": self.kind,
             "severity": self.severity,
-            "file": data["file"],
-            "line": data["line"],
-            "message": data["message"],
-            "advice": data["advice"],
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "advice": self.advice,
         }

@@ -72,14 +72,14 @@ def render_text(report: AuditReport) -> str:
         lines.append(f"{f.file}:{f.line}: [{label}] {f.kind}: {f.message}")
         if f.advice != KINDS[f.kind].advice:
             lines.append(_wrap(f.advice, "    -> "))
-    summary = report.summary()
-    by_severity = summary["by_severity"]
-    by_kind = summary["by_kind"]
-    assert isinstance(by_severity, dict) and isinstance(by_kind, dict)
+    by_severity = Counter(f.severity for f in report.findings)
+    by_kind = Counter(f.kind for f in report.findings)
     counts = ", ".join(f"{by_severity[s]} {s}" for s in reversed(SEVERITIES))
-    lines += ["", f"Summary: {summary['total']} findings ({counts})", ""]
-    for kind, count in by_kind.items():
-        info = KINDS[kind]
+    lines += ["", f"Summary: {len(report.findings)} findings ({counts})", ""]
+    for kind, info in KINDS.items():
+        count = by_kind[kind]
+        if not count:
+            continue
         lines.append(f"  {count:>4}  {kind} [{info.severity}] - {info.title}")
         lines.append(_wrap(info.advice, " " * 10))
     if report.has_blockers:

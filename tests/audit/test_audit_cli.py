@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from lettr_core import cli as lettr_cli
-from lettr_core.audit import KINDS, SEVERITIES
+from lettr_core.audit import KINDS, SEVERITIES, AuditReport, Finding, render_text
 from lettr_core.audit.cli import main, run_for_app_root
 from lettr_core.audit.config_checks import tomllib
 
@@ -170,3 +170,21 @@ def test_exclude_leaves_out_names_and_paths(capsys: pytest.CaptureFixture[str]) 
     assert code == 0  # every blocker was in an excluded place
     files = {f["file"] for f in json.loads(out)["findings"]}
     assert files == {"broken/half_written.py", "django_loop/notify.py", "never_run/side_effects.py"}
+
+
+def test_text_shows_advice_that_differs_from_the_kind_default() -> None:
+    report = AuditReport(
+        root="/app",
+        findings=[
+            Finding("smtplib-direct", "a.py", 3, "smtplib.SMTP(...)", advice="Use lettr_core."),
+            Finding("smtplib-direct", "b.py", 4, "smtplib.SMTP(...)"),
+        ],
+        files_scanned=1,
+    )
+    text = render_text(report)
+    assert "lettr audit: /app (1 file read)" in text
+    assert text.count("    -> Use lettr_core.") == 1
+    assert "     2  smtplib-direct [change]" in text
+    assert "Blockers found" not in text
+    with pytest.raises(ValueError, match="unknown finding kind"):
+        Finding("no-such-kind", "a.py", 1, "x")
