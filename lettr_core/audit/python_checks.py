@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterator
 
+from .ast_utils import (
+    arg,
+    const_str,
+    has_keyword,
+    in_modules,
+    is_none,
+    keyword,
+    literal_strings,
+    target_name,
+    terminal_name,
+)
 from .credentials import (
     credential_message,
     has_lettr_key,
@@ -29,13 +39,11 @@ from .names import (
     setting_kind,
     setting_message,
 )
+from .serverless import serverless_entry
 
 _FLASK_MAIL_MODULES = ("flask_mail", "flask.ext.mail")
 _SMTP_MODULES = ("smtplib", "aiosmtplib", *_FLASK_MAIL_MODULES, "django.core.mail")
-_ENV_GETTERS = frozenset({"getenv", "get", "config", "env", "str"})
 _FLASK_MAIL_SENDS = frozenset({"send", "send_message", "connect"})
-_GCF_DECORATORS = frozenset({"functions_framework.http", "functions_framework.cloud_event"})
-_Scope = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 def check_python_source(source: bytes, relpath: str) -> list[Finding]:
@@ -49,64 +57,6 @@ def check_python_source(source: bytes, relpath: str) -> list[Finding]:
         reason = getattr(exc, "msg", None) or type(exc).__name__
         return [Finding("parse-error", relpath, line, f"not valid Python: {reason}")]
     return _ModuleAudit(tree, relpath).run()
-
-
-def _const_str(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
-
-
-def _terminal_name(node: ast.AST) -> str | None:
-    """``mail`` for ``mail`` / ``self.mail`` / ``app.mail``: the last name of a reference."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
-def _target_name(target: ast.AST) -> str | None:
-    """The name a value is stored under: ``X =``, ``obj.X =``, ``obj["X"] =``."""
-    if isinstance(target, ast.Subscript):
-        return _const_str(target.slice)
-    return _terminal_name(target)
-
-
-def _has_keyword(call: ast.Call, name: str) -> bool:
-    return any(kw.arg == name for kw in call.keywords)
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    return next((kw.value for kw in call.keywords if kw.arg == name), None)
-
-
-def _arg(call: ast.Call, index: int, name: str | None = None) -> ast.expr | None:
-    if len(call.args) > index and not any(isinstance(a, ast.Starred) for a in call.args):
-        return call.args[index]
-    return _keyword(call, name) if name else None
-
-
-def _literal_strings(node: ast.AST | None) -> Iterator[tuple[ast.Constant, str]]:
-    """String literals that end up as the value: direct, in ``a if c else b``, ``x or "lit"``,
-    or as the default of an environment lookup (``os.getenv("X", "lit")``)."""
-    if node is None:
-        return
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        yield node, node.value
-    elif isinstance(node, ast.IfExp):
-        yield from _literal_strings(node.body)
-        yield from _literal_strings(node.orelse)
-    elif isinstance(node, ast.BoolOp):
-        for value in node.values:
-            yield from _literal_strings(value)
-    elif (
-        isinstance(node, ast.Call)
-        and _terminal_name(node.func) in _ENV_GETTERS
-        and node.args
-        and _const_str(node.args[0]) is not None
-    ):
-        yield from _literal_strings(_arg(node, 1, "default"))
 
 
 class _ModuleAudit(ast.NodeVisitor):
@@ -162,7 +112,7 @@ class _ModuleAudit(ast.NodeVisitor):
                     else:
                         top = alias.name.split(".", 1)[0]
                         self.aliases[top] = top
-                    if _in_modules(alias.name, _FLASK_MAIL_MODULES):
+                    if in_modules(alias.name, _FLASK_MAIL_MODULES):
                         self._flask_mail_import(node, alias.name)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 self.imported.add(node.module)
@@ -170,7 +120,7 @@ class _ModuleAudit(ast.NodeVisitor):
                     qualified = f"{node.module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = qualified
                     self.imported.add(qualified)  # ``from django.core import mail``
-                if _in_modules(node.module, _FLASK_MAIL_MODULES) or (
+                if in_modules(node.module, _FLASK_MAIL_MODULES) or (
                     node.module == "flask.ext" and any(a.name == "mail" for a in node.names)
                 ):
                     self._flask_mail_import(node, node.module)
@@ -186,11 +136,11 @@ class _ModuleAudit(ast.NodeVisitor):
             if not isinstance(value, ast.Call):
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names = {n for n in (_terminal_name(t) for t in targets) if n}
+            names = {n for n in (terminal_name(t) for t in targets) if n}
             qn = self.qualname(value.func)
             if qn in ("flask_mail.Mail", "flask.ext.mail.Mail"):
                 self.mail_instances |= names
-            elif is_django_mail(qn) in DJANGO_MESSAGE_CLASSES and not _has_keyword(
+            elif is_django_mail(qn) in DJANGO_MESSAGE_CLASSES and not has_keyword(
                 value, "connection"
             ):
                 self.django_messages |= names
@@ -202,13 +152,13 @@ class _ModuleAudit(ast.NodeVisitor):
         return (
             name == "mail"
             and not (self.aliases.get("mail") or "").startswith("django.")
-            and any(_in_modules(m, _FLASK_MAIL_MODULES) for m in self.imported)
+            and any(in_modules(m, _FLASK_MAIL_MODULES) for m in self.imported)
         )
 
     def sends_over_smtp(self) -> bool:
         """True when the module imports an SMTP-based mail API."""
         if self._smtp_module is None:
-            self._smtp_module = any(_in_modules(m, _SMTP_MODULES) for m in self.imported)
+            self._smtp_module = any(in_modules(m, _SMTP_MODULES) for m in self.imported)
         return self._smtp_module
 
     # -- scopes and loops -------------------------------------------------------------------
@@ -293,7 +243,7 @@ class _ModuleAudit(ast.NodeVisitor):
 
     def visit_Dict(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values, strict=True):
-            name = _const_str(key)
+            name = const_str(key)
             if name is not None:
                 self._named_value(name, value, key or node)
         self.generic_visit(node)
@@ -305,22 +255,22 @@ class _ModuleAudit(ast.NodeVisitor):
             self.add("hardcoded-credential", node, credential_message(None, node.value))
 
     def _assignment(self, target: ast.AST, value: ast.expr) -> None:
-        name = _target_name(target)
+        name = target_name(target)
         if name is not None:
             self._named_value(name, value, target)
         if (
             isinstance(target, ast.Attribute)
             and self.sends_over_smtp()
             and (
-                (target.attr == "html" and not _is_none(value))
-                or (target.attr == "content_subtype" and _const_str(value) == "html")
+                (target.attr == "html" and not is_none(value))
+                or (target.attr == "content_subtype" and const_str(value) == "html")
             )
         ):
             self.html_sites.append((target.lineno, f"{target.attr} set on a message"))
 
     def _named_value(self, name: str, value: ast.expr, at: ast.AST) -> None:
         # settings in Python are upper-case by convention (Django settings, Flask config keys)
-        kind = setting_kind(name, _const_str(value)) if name.isupper() else None
+        kind = setting_kind(name, const_str(value)) if name.isupper() else None
         if kind is not None:
             self._setting(kind, name, value, at)
         self._credential(name, value)
@@ -328,14 +278,14 @@ class _ModuleAudit(ast.NodeVisitor):
     def _credential(self, name: str, value: ast.expr, where: str = "") -> None:
         if not is_credential_name(name):
             return
-        for literal, text in _literal_strings(value):
+        for literal, text in literal_strings(value):
             if is_secret_value(text):
                 self.add("hardcoded-credential", literal, credential_message(name, text, where))
 
     def _setting(self, kind: str, name: str, value: ast.expr, at: ast.AST) -> None:
         upper = name.upper()
         if upper == "EMAIL_BACKEND":
-            message = email_backend_message(_const_str(value))
+            message = email_backend_message(const_str(value))
             if message:
                 self.add(kind, at, message)
             return
@@ -349,8 +299,8 @@ class _ModuleAudit(ast.NodeVisitor):
         pairs += [
             (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None
         ]
-        for arg, default in pairs:
-            self._credential(arg.arg, default, " (argument default)")
+        for param, default in pairs:
+            self._credential(param.arg, default, " (argument default)")
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -398,16 +348,16 @@ class _ModuleAudit(ast.NodeVisitor):
     def _django_call(self, node: ast.Call, name: str) -> None:
         self.add("django-mail-call", node, f"django.core.mail.{name}(...)")
         if name in DJANGO_CONNECTION_OPENERS and (
-            name == "get_connection" or not _has_keyword(node, "connection")
+            name == "get_connection" or not has_keyword(node, "connection")
         ):
             self._loop_finding(node, f"{name}(...)")
         if name in DJANGO_HTML_MESSAGE_FUNCS:
-            html = _keyword(node, "html_message")
-            if html is not None and not _is_none(html):
+            html = keyword(node, "html_message")
+            if html is not None and not is_none(html):
                 self.html_sites.append((node.lineno, f"{name}(html_message=...)"))
 
     def _method_call(self, node: ast.Call, func: ast.Attribute) -> None:
-        receiver = _terminal_name(func.value)
+        receiver = terminal_name(func.value)
         if func.attr in _FLASK_MAIL_SENDS and self._is_flask_mail(receiver):
             self.smtp_sites.append((node.lineno, f"Flask-Mail {receiver}.{func.attr}(...)"))
             self._loop_finding(node, f"Flask-Mail {receiver}.{func.attr}(...)")
@@ -415,12 +365,12 @@ class _ModuleAudit(ast.NodeVisitor):
             fresh = (
                 isinstance(func.value, ast.Call)
                 and is_django_mail(self.qualname(func.value.func)) in DJANGO_MESSAGE_CLASSES
-                and not _has_keyword(func.value, "connection")
+                and not has_keyword(func.value, "connection")
             )
             if fresh or (isinstance(func.value, ast.Name) and receiver in self.django_messages):
                 self._loop_finding(node, "EmailMessage.send() without connection=")
         elif func.attr == "login" and len(node.args) >= 2:
-            literal = _const_str(node.args[1])
+            literal = const_str(node.args[1])
             if literal and is_secret_value(literal):
                 self.add(
                     "hardcoded-credential",
@@ -432,7 +382,7 @@ class _ModuleAudit(ast.NodeVisitor):
             and (self.qualname(func.value) or "").endswith("environ")
             and len(node.args) == 2
         ):
-            name = _const_str(node.args[0])
+            name = const_str(node.args[0])
             if name:
                 self._named_value(name, node.args[1], node)
 
@@ -441,19 +391,19 @@ class _ModuleAudit(ast.NodeVisitor):
             return
         func = node.func
         attr = func.attr if isinstance(func, ast.Attribute) else None
-        name = qn.rsplit(".", 1)[-1] if qn else _terminal_name(func)
-        if name == "MIMEText" and _const_str(_arg(node, 1, "_subtype")) == "html":
+        name = qn.rsplit(".", 1)[-1] if qn else terminal_name(func)
+        if name == "MIMEText" and const_str(arg(node, 1, "_subtype")) == "html":
             self.html_sites.append((node.lineno, 'MIMEText(..., "html")'))
-        elif attr == "attach_alternative" and _const_str(_arg(node, 1, "mimetype")) == "text/html":
+        elif attr == "attach_alternative" and const_str(arg(node, 1, "mimetype")) == "text/html":
             self.html_sites.append((node.lineno, 'attach_alternative(..., "text/html")'))
         elif (
             attr in ("set_content", "add_alternative")
-            and _const_str(_keyword(node, "subtype")) == "html"
+            and const_str(keyword(node, "subtype")) == "html"
         ):
             self.html_sites.append((node.lineno, f'{attr}(..., subtype="html")'))
         elif qn in ("flask_mail.Message", "flask.ext.mail.Message"):
-            html = _keyword(node, "html")
-            if html is not None and not _is_none(html):
+            html = keyword(node, "html")
+            if html is not None and not is_none(html):
                 self.html_sites.append((node.lineno, "Flask-Mail Message(html=...)"))
 
     # -- whole-module findings --------------------------------------------------------------
@@ -462,52 +412,7 @@ class _ModuleAudit(ast.NodeVisitor):
         if self.sends_over_smtp():
             for line, what in self.html_sites:
                 self.add("html-over-smtp", line, f"HTML body built in code: {what}")
-        entry = self._serverless_entry()
+        entry = serverless_entry(self.tree, self.rel, self.qualname)
         if entry:
             for line, what in self.smtp_sites:
                 self.add("smtp-in-serverless", line, f"{what} in a module that is {entry}")
-
-    def _serverless_entry(self) -> str | None:
-        parts = self.rel.split("/")
-        in_api_dir = "api" in parts[:-1]
-        for node in self.tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                params = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
-                if _is_lambda_handler(node.name, params):
-                    return f"an AWS Lambda handler ({node.name}, line {node.lineno})"
-                for deco in node.decorator_list:
-                    target = deco.func if isinstance(deco, ast.Call) else deco
-                    if self.qualname(target) in _GCF_DECORATORS:
-                        return f"a Google Cloud Function ({node.name}, line {node.lineno})"
-                if parts[-1] == "main.py" and node.name == "main" and params == ["request"]:
-                    return f"a Google Cloud Function (main, line {node.lineno})"
-            if in_api_dir:
-                names = [getattr(node, "name", None)]
-                if isinstance(node, ast.Assign):
-                    names = [_terminal_name(t) for t in node.targets]
-                if "handler" in names or "app" in names:
-                    return f"a Vercel function (api/ entry point, line {node.lineno})"
-        return None
-
-
-_LAMBDA_EVENT = {"event", "evt", "_event", "e", "_"}
-_LAMBDA_CONTEXT = {"context", "ctx", "_context", "_ctx", "c", "_"}
-
-
-def _is_lambda_handler(name: str, params: list[str]) -> bool:
-    """``lambda_handler(x, y)``, ``handler(event, context)``, any ``f(event, context)``; not
-    ``handler(signum, frame)``."""
-    if len(params) < 2:
-        return False
-    if name == "lambda_handler" or params[:2] == ["event", "context"]:
-        return True
-    return name == "handler" and (params[0] in _LAMBDA_EVENT or params[1] in _LAMBDA_CONTEXT)
-
-
-def _in_modules(name: str, modules: tuple[str, ...]) -> bool:
-    """``flask_mail.x`` is in ``("flask_mail",)``; ``flask_mailman`` is not."""
-    return any(name == m or name.startswith(m + ".") for m in modules)
-
-
-def _is_none(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
