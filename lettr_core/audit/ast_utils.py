@@ -44,6 +44,7 @@ def keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 
 def arg(call: ast.Call, index: int, name: str | None = None) -> ast.expr | None:
+    """Positional argument ``index`` of the call, else keyword ``name`` (None if absent)."""
     if len(call.args) > index and not any(isinstance(a, ast.Starred) for a in call.args):
         return call.args[index]
     return keyword(call, name) if name else None
