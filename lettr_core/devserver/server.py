@@ -149,7 +149,8 @@ class DevServer:
             self._http = DevHTTPServer((self.host, self.http_port), self)
             self.http_port = int(self._http.server_address[1])
             self._http_thread = threading.Thread(
-                target=self._http.serve_forever, name="lettr-devserver-http", daemon=True
+                target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
+                name="lettr-devserver-http", daemon=True,
             )
             self._http_thread.start()
         except BaseException:
