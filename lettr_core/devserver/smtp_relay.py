@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import warnings
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
@@ -187,6 +188,14 @@ class RelayHandler:
 
 class _Controller(Controller):
     """aiosmtpd's threaded controller, able to listen on port 0 (a free port)."""
+
+    def factory(self) -> SMTP:
+        """A session; without aiosmtpd's AUTH-without-STARTTLS warning, which is moot here:
+        either the session is TLS from the first byte or plaintext was asked for (``tls=False``).
+        """
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return SMTP(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
         sockets = getattr(self.server, "sockets", None)

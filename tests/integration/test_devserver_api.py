@@ -1,4 +1,4 @@
-"""The dev server's HTTP API over real loopback sockets: envelopes, auth, validation, idempotency."""
+"""The dev server's HTTP API over real sockets: envelopes, auth, validation, idempotency."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def body(**changes: Any) -> dict[str, Any]:
 _DROP = object()
 
 
-def post(server: DevServer, payload: Any, path: str = "/emails", **headers: str) -> requests.Response:
+def post(
+    server: DevServer, payload: Any, path: str = "/emails", **headers: str
+) -> requests.Response:
     return requests.post(server.api_url + path, json=payload, headers=auth(**headers), timeout=10)
 
 
