@@ -79,7 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(message)s",
         stream=sys.stderr,
     )
-    from .server import DevServer, is_loopback
+    try:
+        from .server import DevServer, is_loopback
+    except ImportError as exc:
+        print(f"lettr devserver: {exc}", file=sys.stderr)
+        return 1
 
     if not is_loopback(args.host):
         print(
