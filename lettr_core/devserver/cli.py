@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop this share of connections before answering (nothing stored)")
     add("--lost-reply-rate", metavar="P", type=_rate, default=0.0,
         help="store the message, then drop the connection before answering")
+    add("--smtp-fail-rate", metavar="P", type=_rate, default=0.0,
+        help="refuse this share of SMTP messages with 451 (nothing stored)")
     add("--seed", type=int, default=None, help="seed for reproducible fault injection")
     add("--json", action="store_true", help="print the addresses as one JSON line")
     add("--quiet", action="store_true", help="do not log each request")
@@ -109,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         store=args.store,
         tls=not args.no_tls,
         implicit_tls=args.implicit_tls,
+        smtp_fail_rate=args.smtp_fail_rate,
         retry_after=args.retry_after,
         fail_status=args.fail_status,
         ca_path=None if args.no_tls else args.ca_file,

@@ -2,8 +2,10 @@
 
 Each authenticated API request draws its fate from one seeded :class:`random.Random`, always
 three numbers in the same order (fail, reset, lost reply), so a given ``seed`` gives the same
-sequence of faults whichever rates are set. The rate limit counts requests in fixed one-second
-windows of the injected clock, as Lettr reports them in ``X-RateLimit-*``.
+sequence of faults whichever rates are set. SMTP messages draw from a second generator with the
+same seed, so mail on one door does not shift the faults on the other. The rate limit counts
+requests in fixed one-second windows of the injected clock, as Lettr reports them in
+``X-RateLimit-*``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ UNLIMITED_REPORTED_LIMIT = 1000
 STAT_NAMES = (
     "requests", "stored", "unauthorized", "validation_errors", "rate_limited", "failed",
     "reset", "lost_reply", "idempotent_replays", "smtp_messages", "smtp_auth_failures",
+    "smtp_failed",
 )
 
 
@@ -35,10 +38,11 @@ class Knobs:
     fail_status: int = 500
     reset_rate: float = 0.0
     lost_reply_rate: float = 0.0
+    smtp_fail_rate: float = 0.0
 
     def check(self) -> None:
         """Raise ValueError for a knob out of range."""
-        for name in ("fail_rate", "reset_rate", "lost_reply_rate"):
+        for name in ("fail_rate", "reset_rate", "lost_reply_rate", "smtp_fail_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
@@ -95,6 +99,7 @@ class FaultInjector:
         self.knobs.check()
         self._lock = threading.Lock()
         self._random = random.Random(self.seed)
+        self._smtp_random = random.Random(self.seed)
         self._window = -1
         self._count = 0
         self.stats: dict[str, int] = dict.fromkeys(STAT_NAMES, 0)
@@ -114,6 +119,15 @@ class FaultInjector:
             reset=reset < knobs.reset_rate,
             lost_reply=lost < knobs.lost_reply_rate,
         )
+
+    def smtp_fails(self) -> bool:
+        """Whether the next SMTP message is refused with 451 (its own random sequence)."""
+        with self._lock:
+            draw = self._smtp_random.random()
+        if draw < self.knobs.smtp_fail_rate:
+            self.count("smtp_failed")
+            return True
+        return False
 
     def peek_window(self) -> RateWindow:
         """The current window's headers, without counting a request."""
@@ -150,3 +164,4 @@ class FaultInjector:
             self.stats = dict.fromkeys(STAT_NAMES, 0)
             self._window, self._count = -1, 0
             self._random = random.Random(self.seed if seed is None else seed)
+            self._smtp_random = random.Random(self.seed if seed is None else seed)

@@ -19,6 +19,9 @@ PAGE_CSP = (
 #: the Content-Security-Policy of a message's HTML body (an opaque, script-less sandbox)
 BODY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
+#: the inbox reloads itself this often (a meta refresh: the pages have no script)
+INBOX_REFRESH_SECONDS = 5
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
 table { border-collapse: collapse; width: 100%; }
@@ -32,9 +35,10 @@ iframe { width: 100%; height: 28rem; border: 1px solid #ccc; }
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, refresh: int | None = None) -> str:
+    meta = f"<meta http-equiv=\"refresh\" content=\"{int(refresh)}\">" if refresh else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{meta}"
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>\n"
     )
@@ -71,7 +75,7 @@ def inbox_page(messages: list[dict[str, Any]], api_url: str, smtp: str) -> str:
         f"{escape(smtp)} &middot; {len(messages)} message(s) &middot; "
         "<a href=\"/_dev/messages\">JSON</a></p>"
     )
-    return _page("lettr dev inbox", header + table)
+    return _page("lettr dev inbox", header + table, refresh=INBOX_REFRESH_SECONDS)
 
 
 def _field_rows(message: dict[str, Any]) -> str:

@@ -56,8 +56,9 @@ class DevServer:
     ``api_key``: the one key accepted (by both doors); None accepts any key starting ``lttr_``.
     ``store``: a path for a SQLite store (kept across runs), a :class:`Store`, or None (memory).
     ``tls``: STARTTLS on the relay (required before AUTH); ``implicit_tls`` wraps the whole
-    session instead, as on Lettr's port 465. ``ca_path``: where to write the CA's PEM (default: a
-    temporary directory removed on stop). ``clock``/``sleep`` can be injected in tests.
+    session instead, as on Lettr's port 465. ``smtp_fail_rate``: share of SMTP messages refused
+    with 451 (not stored). ``ca_path``: where to write the CA's PEM (default: a temporary
+    directory removed on stop). ``clock``/``sleep`` can be injected in tests.
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class DevServer:
         tls: bool = True,
         *,
         implicit_tls: bool = False,
+        smtp_fail_rate: float = 0,
         retry_after: int | None = None,
         fail_status: int = 500,
         ca_path: str | None = None,
@@ -108,6 +110,7 @@ class DevServer:
                 fail_status=fail_status,
                 reset_rate=reset_rate,
                 lost_reply_rate=lost_reply_rate,
+                smtp_fail_rate=smtp_fail_rate,
             ),
             seed=seed,
             clock=clock,
@@ -140,7 +143,10 @@ class DevServer:
                     self.ca_path = os.path.join(self._tempdir, "ca.pem")
                 tls_context = make_tls(self.ca_path, _cert_names(self.host))
             handler = RelayHandler(
-                self.accepts_key, self._store_smtp, lambda: self.faults.count("smtp_auth_failures")
+                self.accepts_key,
+                self._store_smtp,
+                lambda: self.faults.count("smtp_auth_failures"),
+                self.faults.smtp_fails,
             )
             self._smtp = start_relay(
                 handler, self.host, self.smtp_port, tls_context, self.implicit_tls

@@ -159,10 +159,12 @@ class RelayHandler:
         accepts_key: AcceptsKey,
         store_message: StoreMessage,
         on_auth_failure: Callable[[], None],
+        should_fail: Callable[[], bool] = lambda: False,
     ) -> None:
         self._accepts_key = accepts_key
         self._store_message = store_message
         self._on_auth_failure = on_auth_failure
+        self._should_fail = should_fail
 
     def authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -177,7 +179,9 @@ class RelayHandler:
         return AuthResult(success=False, handled=False)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        """Store the message; answer 250."""
+        """Store the message and answer 250; or, as a failing relay would, 451 and store nothing."""
+        if self._should_fail():
+            return "451 4.3.0 Temporary failure, please try again later"
         raw = envelope.original_content or b""
         if isinstance(raw, str):  # pragma: no cover - only with decode_data=True
             raw = raw.encode("utf-8")

@@ -158,3 +158,9 @@ def test_bad_knobs_are_refused() -> None:
         DevServer(rate_limit=0)
     with pytest.raises(ValueError):
         DevServer(api_key="sk_test_123")
+
+
+def test_a_non_loopback_host_warns_loudly() -> None:
+    # constructed only, never started: tests listen on 127.0.0.1 alone
+    with pytest.warns(RuntimeWarning, match="not on loopback"):
+        DevServer(host="0.0.0.0")

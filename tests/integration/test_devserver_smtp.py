@@ -140,3 +140,15 @@ def test_ca_file_is_written_where_asked_and_kept(devserver_factory: Any, tmp_pat
     server = devserver_factory(ca_path=str(path))
     assert server.ca_path == str(path)
     assert path.read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_smtp_fail_rate_answers_451_and_stores_nothing(devserver_factory: Any) -> None:
+    server = devserver_factory(smtp_fail_rate=1.0)
+    with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=10) as client:
+        client.starttls(context=tls_context(server))
+        client.login("lettr", KEY)
+        with pytest.raises(smtplib.SMTPDataError) as caught:
+            client.send_message(message())
+    assert caught.value.smtp_code == 451
+    assert server.messages() == []
+    assert server.stats["smtp_failed"] == 1
