@@ -61,7 +61,9 @@ def bearer_key(authorization: str | None) -> str | None:
     if not authorization:
         return None
     scheme, _, key = authorization.strip().partition(" ")
-    return key.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
 
 
 def handle_api(
@@ -174,7 +176,7 @@ def send(
 ) -> tuple[Answer, bool]:
     """``POST /emails`` and ``POST /emails/scheduled``; returns the answer and whether stored."""
     idempotency_key = headers.get("idempotency-key") or None
-    with server.send_lock:
+    with server.idempotency_lock(idempotency_key):
         if idempotency_key is not None:
             previous = server.store.answer_for(idempotency_key)
             if previous is not None:

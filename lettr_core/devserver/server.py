@@ -12,6 +12,7 @@ fault injection can also be changed while it runs, with :meth:`DevServer.configu
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -21,6 +22,7 @@ import tempfile
 import threading
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -119,6 +121,7 @@ class DevServer:
             else open_store(store)
         self.store_path = store if isinstance(store, str) else None
         self.send_lock = threading.RLock()
+        self._key_locks = [threading.Lock() for _ in range(64)]
         self._requested_ca_path = ca_path
         self._tempdir: str | None = None
         self.ca_path: str | None = None
@@ -242,6 +245,13 @@ class DevServer:
         return data
 
     # -- messages ------------------------------------------------------------------------
+
+    def idempotency_lock(self, key: str | None) -> contextlib.AbstractContextManager[Any]:
+        """A lock that makes "replay or store" atomic for one ``Idempotency-Key`` (striped, so
+        requests with different keys, or none, run in parallel)."""
+        if key is None:
+            return contextlib.nullcontext()
+        return self._key_locks[zlib.crc32(key.encode("utf-8", "replace")) % len(self._key_locks)]
 
     def new_request_id(self) -> str:
         """A fresh numeric-looking request id, as Lettr's (20 digits)."""

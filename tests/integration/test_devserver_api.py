@@ -308,3 +308,15 @@ def test_dev_listing_and_clear(devserver: DevServer) -> None:
     assert one == newest
     assert requests.delete(devserver.api_url + "/_dev/messages", timeout=10).status_code == 200
     assert devserver.messages() == []
+
+
+def test_concurrent_retries_with_one_key_store_one_message(devserver: DevServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(
+            lambda _: post(devserver, body(), **{"Idempotency-Key": "same"}).json(), range(16)
+        ))
+    assert len({answer["data"]["request_id"] for answer in answers}) == 1
+    assert len(devserver.messages()) == 1
+    assert devserver.stats["idempotent_replays"] == 15
