@@ -76,10 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the dev server until interrupted; 0 on a clean stop."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(message)s",
-        stream=sys.stderr,
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("lettr_core.devserver").setLevel(
+        logging.WARNING if args.quiet else logging.INFO
     )
     try:
         from .server import DevServer, is_loopback

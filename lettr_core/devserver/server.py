@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import os
 import re
 import secrets
@@ -31,6 +32,8 @@ from .faults import FaultInjector, Knobs
 from .http_server import DevHTTPServer
 from .smtp_relay import RelayHandler, make_tls, start_relay
 from .store import MESSAGE_FIELDS, Store, open_store
+
+log = logging.getLogger("lettr_core.devserver")
 
 #: what a shown key is replaced with
 MASK = "lttr_****"
@@ -259,8 +262,10 @@ class DevServer:
 
     def _store_smtp(self, message: dict[str, Any], contents: list[bytes]) -> None:
         message["received_at"] = iso(self.clock())
-        self.store.add(message, contents)
+        stored = self.store.add(message, contents)
         self.faults.count("smtp_messages")
+        log.info("SMTP message %s stored: %d recipient(s)", stored["id"],
+                 len(message.get("envelope_to") or []))
 
     def messages(self, door: str | None = None) -> list[dict[str, Any]]:
         """Every stored message, newest first (optionally only ``"api"`` or ``"smtp"``)."""
