@@ -43,6 +43,9 @@ class DevRequestHandler(BaseHTTPRequestHandler):
     """One HTTP connection (keep-alive, HTTP/1.1)."""
 
     protocol_version = "HTTP/1.1"
+    #: headers and body leave in separate writes: without TCP_NODELAY, Nagle's algorithm and
+    #: the client's delayed ACK hold each keep-alive answer for ~40 ms
+    disable_nagle_algorithm = True
     server_version = "lettr-devserver"
     server: DevHTTPServer
 

@@ -100,7 +100,6 @@ def parse_mime(
                 "name": part.get_filename() or "",
                 "type": part.get_content_type(),
                 "size": len(content),
-                "content_id": (part.get("Content-ID") or "").strip("<>") or None,
             }
         )
         contents.append(content)
