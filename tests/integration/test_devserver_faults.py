@@ -164,3 +164,17 @@ def test_a_non_loopback_host_warns_loudly() -> None:
     # constructed only, never started: tests listen on 127.0.0.1 alone
     with pytest.warns(RuntimeWarning, match="not on loopback"):
         DevServer(host="0.0.0.0")
+
+
+def test_drops_also_cut_a_kept_alive_connection(devserver_factory: Any) -> None:
+    server = devserver_factory()
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with requests.Session() as session:
+        assert session.post(server.api_url + "/emails", json=BODY, headers=headers,
+                            timeout=10).status_code == 200
+        server.configure(lost_reply_rate=1.0)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            session.post(server.api_url + "/emails", json=BODY, headers=headers, timeout=10)
+        server.configure(lost_reply_rate=0.0)
+        assert session.get(server.api_url + "/health", timeout=10).status_code == 200
+    assert len(server.messages()) == 2
