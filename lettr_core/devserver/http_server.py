@@ -14,7 +14,7 @@ import socket
 import struct
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from . import pages
 from .api import Answer, handle_api
@@ -161,7 +161,8 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         dev = self.server.dev
         if not rest:
             if method == "GET":
-                return Answer(200, {"messages": dev.messages()})
+                door = parse_qs(urlsplit(self.path).query).get("door", [None])[0]
+                return Answer(200, {"messages": dev.messages(door)})
             if method == "DELETE":
                 dev.clear()
                 return Answer(200, {"message": "Cleared."})

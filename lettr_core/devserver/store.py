@@ -196,14 +196,16 @@ class SqliteStore:
         return self._load(row) if row else None
 
     def update_state(self, message_id: int, state: str) -> None:
-        found = self.get(message_id)
-        if found is None:
-            return
-        found["state"] = state
-        found.pop("id")
         with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                return
+            data = json.loads(row[0])
+            data["state"] = state
             self._db.execute(
-                "UPDATE messages SET data = ? WHERE id = ?", (json.dumps(found), message_id)
+                "UPDATE messages SET data = ? WHERE id = ?", (json.dumps(data), message_id)
             )
 
     def attachment(self, message_id: int, index: int) -> bytes | None:

@@ -33,8 +33,10 @@ SEND_FIELDS = frozenset(
 )
 SCHEDULE_FIELDS = SEND_FIELDS | {"scheduled_at"}
 
+# local part: RFC 5322 atext and dots, plus any non-ASCII (SMTPUTF8); domain: ASCII labels
+# (the client IDNA-encodes domains, so a raw Unicode domain on the wire is a client bug)
 _EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\u0080-\U0010ffff-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$"
 )
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=]+$")

@@ -195,6 +195,11 @@ def test_limits_are_inclusive(devserver: DevServer) -> None:
     assert response.json()["data"]["accepted"] == 50
 
 
+def test_unicode_local_part_and_punycode_domain_are_addresses(devserver: DevServer) -> None:
+    response = post(devserver, body(to=["jörg@xn--mller-kva.example"]))
+    assert response.status_code == 200, response.text
+
+
 def test_template_needs_no_subject_or_body(devserver: DevServer) -> None:
     response = post(devserver, body(subject=_DROP, text=_DROP, template_slug="welcome",
                                     template_version=2, substitution_data={"name": "Ann"}))
@@ -306,6 +311,8 @@ def test_dev_listing_and_clear(devserver: DevServer) -> None:
     assert newest["metadata"] == {"user": "7"} and newest["tag"] == "welcome"
     one = requests.get(f"{devserver.api_url}/_dev/messages/{newest['id']}", timeout=10).json()
     assert one == newest
+    only_smtp = requests.get(devserver.api_url + "/_dev/messages?door=smtp", timeout=10).json()
+    assert only_smtp["messages"] == []
     assert requests.delete(devserver.api_url + "/_dev/messages", timeout=10).status_code == 200
     assert devserver.messages() == []
 
