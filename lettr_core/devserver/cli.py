@@ -15,6 +15,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from ..limits import DEFAULT_RATE_LIMIT
+
 DEFAULT_HTTP_PORT = 8787
 DEFAULT_SMTP_PORT = 2587
 DEFAULT_CA_FILE = ".devserver/ca.pem"
@@ -53,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--latency", metavar="MS", type=float, default=0.0,
         help="delay every API answer by MS milliseconds")
     add("--rate-limit", metavar="N", type=int, default=None,
-        help="refuse more than N API requests per second with 429 (default: no limit; "
-        "Lettr's own default is 3)")
+        help="refuse more than N API requests per second with 429 (default: no limit, so "
+        f"tests run fast; Lettr's own default is {DEFAULT_RATE_LIMIT:g})")
     add("--retry-after", metavar="SECONDS", type=int, default=None,
         help="Retry-After value on 429 (default: seconds until the window resets)")
     add("--fail-rate", metavar="P", type=_rate, default=0.0,

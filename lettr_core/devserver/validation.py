@@ -251,9 +251,13 @@ def _check_scheduled_at(check: _Checker, now: float) -> None:
     earliest = start + timedelta(seconds=limits.MIN_SCHEDULE_AHEAD_SECONDS)
     latest = start + timedelta(seconds=limits.MAX_SCHEDULE_AHEAD_SECONDS)
     if when < earliest:
-        check.add("scheduled_at", "The scheduled time must be at least 5 minutes in the future.")
+        minutes = limits.MIN_SCHEDULE_AHEAD_SECONDS // 60
+        check.add(
+            "scheduled_at", f"The scheduled time must be at least {minutes} minutes in the future."
+        )
     elif when > latest:
-        check.add("scheduled_at", "The scheduled time must be within 3 days.")
+        hours = limits.MAX_SCHEDULE_AHEAD_SECONDS // 3600
+        check.add("scheduled_at", f"The scheduled time must be within {hours} hours.")
 
 
 def validate_send_request(body: object, *, scheduled: bool = False, now: float = 0.0) -> Errors:
