@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -43,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"HTTP port for the API and inbox (default {DEFAULT_HTTP_PORT}; 0 = any free port)")
     add("--smtp-port", type=int, default=DEFAULT_SMTP_PORT,
         help=f"SMTP relay port (default {DEFAULT_SMTP_PORT}; 0 = any free port)")
-    add("--api-key", default=None,
-        help="the only key accepted (default: any key starting with lttr_)")
+    add("--api-key", default=os.environ.get("LETTR_DEVSERVER_API_KEY") or None,
+        help="the only key accepted (default: $LETTR_DEVSERVER_API_KEY, else any key starting "
+        "with lttr_); the variable keeps the key out of the process list")
     add("--store", metavar="FILE", default=None,
         help="keep messages in this SQLite file (default: in memory)")
     add("--ca-file", default=DEFAULT_CA_FILE,
@@ -96,8 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     if args.ca_file and not args.no_tls:
-        import os
-
         os.makedirs(os.path.dirname(os.path.abspath(args.ca_file)), exist_ok=True)
     server = DevServer(
         host=args.host,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,17 +17,18 @@ pytestmark = pytest.mark.integration
 KEY = "lttr_" + "0" * 64
 
 
-def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "lettr_core.cli", "devserver", "--port", "0", "--smtp-port", "0",
          "--ca-file", str(tmp_path / "ca.pem"), "--quiet", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
 
 
 def test_json_line_serve_and_sigterm(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite3"
-    process = _start(tmp_path, "--json", "--store", str(store), "--api-key", KEY)
+    env = {**os.environ, "LETTR_DEVSERVER_API_KEY": KEY}
+    process = _start(tmp_path, "--json", "--store", str(store), env=env)
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
@@ -41,6 +43,9 @@ def test_json_line_serve_and_sigterm(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {KEY}"}, timeout=10,
         )
         assert response.status_code == 200
+        wrong = requests.get(info["api_url"] + "/auth/check",
+                             headers={"Authorization": "Bearer lttr_other"}, timeout=10)
+        assert wrong.status_code == 401  # only the key from the environment is accepted
         listing = requests.get(info["api_url"] + "/_dev/messages", timeout=10).json()
         assert listing["messages"][0]["subject"] == "CLI"
     finally:
