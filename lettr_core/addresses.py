@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .errors import HeaderInjection, InvalidAddress
+from .errors import HeaderInjection, InvalidAddress, ValidationError
 from .limits import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH
 
 _ANGLE = re.compile(r"^(?P<name>.*?)\s*<(?P<addr>[^<>]*)>$", re.DOTALL)
@@ -42,6 +42,20 @@ class Address(NamedTuple):
             escaped = self.name.replace("\\", "\\\\").replace('"', '\\"')
             return f'"{escaped}" <{self.email}>'
         return f"{self.name} <{self.email}>"
+
+
+def as_text(value: object, field: str) -> str:
+    """``str(value)``; a value that fails to render (a lazy translation whose placeholder is
+    missing, say) is a :class:`ValidationError` naming the field, never a bare exception."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        raise ValidationError(
+            f"{field} could not be rendered as text ({detail})", field=field
+        ) from exc
 
 
 def check_no_crlf(value: str, field: str) -> None:
@@ -87,7 +101,7 @@ def parse_address(value: object, field: str = "address") -> Address:
     if isinstance(value, Address):
         return value
     if isinstance(value, tuple) and len(value) == 2:
-        name, addr = (str(part) if part is not None else "" for part in value)
+        name, addr = (as_text(part, field) if part is not None else "" for part in value)
         check_no_crlf(name, field)
         check_no_crlf(addr, field)
         return Address(_check_name(name.strip(), field), _parse_addr_spec(addr.strip(), field))

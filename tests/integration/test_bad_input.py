@@ -1,0 +1,304 @@
+"""The bad-input catalogue: every case names the error it expects, and nothing reaches the wire.
+
+Each case builds and sends one bad message (or builds one bad configuration) through a real
+entry point pointed at loopback servers: the dev server's API (its ``requests`` counter and its
+store must stay empty) and a TCP listener standing in for an SMTP server (it counts
+connections, which must stay 0). The error must be exactly the named class, so a refactoring
+that turns a ``HeaderInjection`` into a generic error is caught.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from lettr_core import Attachment, Email, LettrConfig, Mailer
+from lettr_core.devserver import DevServer
+from lettr_core.errors import (
+    ConfigurationError,
+    HeaderInjection,
+    InvalidAddress,
+    LimitExceeded,
+    ScheduleError,
+    UnsupportedFeature,
+    ValidationError,
+)
+
+pytestmark = pytest.mark.integration
+
+KEY = "lttr_" + "0" * 64
+FROM = "Shop <shop@example.com>"
+TO = "ann@example.com"
+
+
+class ConnectionCounter:
+    """A loopback TCP listener that counts connections and closes them (a fake SMTP host)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@dataclass
+class Wire:
+    """The loopback servers a case may reach (and must not)."""
+
+    api: DevServer
+    smtp: ConnectionCounter
+
+    def settings(self, **extra: Any) -> dict[str, Any]:
+        """Settings pointing both doors at loopback (plaintext SMTP is allowed there)."""
+        return {
+            "API_KEY": KEY,
+            "API_URL": self.api.api_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": self.smtp.port,
+            "SMTP_SECURITY": "none",
+            "MAX_RETRIES": 0,
+            **extra,
+        }
+
+
+@pytest.fixture
+def wire(devserver: DevServer) -> Iterator[Wire]:
+    counter = ConnectionCounter()
+    yield Wire(devserver, counter)
+    counter.close()
+
+
+@dataclass
+class Case:
+    """One bad input: its id, the exact error class expected, and how to send it."""
+
+    id: str
+    error: type[BaseException]
+    act: Callable[[Wire], Any]
+
+
+def _settings(wire: Wire, changes: dict[str, Any]) -> dict[str, Any]:
+    """The loopback settings with ``changes`` applied (a None value removes the setting)."""
+    given = wire.settings()
+    for name, value in changes.items():
+        if value is None:
+            given.pop(name, None)
+        else:
+            given[name] = value
+    return given
+
+
+def core_send(settings: dict[str, Any] | None = None, **fields: Any) -> Callable[[Wire], Any]:
+    """Build an Email from a valid base plus ``fields`` and send it through a core Mailer."""
+
+    def act(wire: Wire) -> Any:
+        base: dict[str, Any] = {"from_email": FROM, "to": [TO], "subject": "Hi", "text": "x"}
+        base.update(fields)
+        config = LettrConfig.from_mapping(_settings(wire, settings or {}), environ={})
+        with Mailer(config) as mailer:
+            return mailer.send(Email(**base))
+
+    return act
+
+
+def core_config(**settings: Any) -> Callable[[Wire], Any]:
+    """Build a Mailer with ``settings`` over the loopback ones, and send one good message."""
+    return core_send(settings)
+
+
+class Unrenderable:
+    """A lazy string whose rendering fails (a translation with a bad placeholder...)."""
+
+    def __str__(self) -> str:
+        raise KeyError("name")
+
+
+NOW = datetime.now(timezone.utc)
+BIG = b"\0" * (5 * 1024 * 1024 * 3 // 4 + 3)  # just over 5 MB once base64-encoded
+CRLF_INJECTION = "x\r\nBcc: victim@example.com"
+
+CORE_CASES = [
+    # line breaks (header injection)
+    Case("subject-crlf", HeaderInjection, core_send(subject="Hi" + CRLF_INJECTION)),
+    Case("subject-lf", HeaderInjection, core_send(subject="Hi\nBcc: victim@example.com")),
+    Case("subject-cr", HeaderInjection, core_send(subject="Hi\rthere")),
+    Case("from-crlf", HeaderInjection, core_send(from_email="shop@example.com\r\nBcc: v@x.com")),
+    Case("from-name-crlf", HeaderInjection,
+         core_send(from_email=("Shop\r\nBcc: v@example.com", "shop@example.com"))),
+    Case("to-crlf", HeaderInjection, core_send(to=["ann@example.com\nBcc: v@example.com"])),
+    Case("cc-crlf", HeaderInjection, core_send(cc=["Bob\r\n <bob@example.com>"])),
+    Case("bcc-crlf", HeaderInjection, core_send(bcc=["bob@exa\rmple.com"])),
+    Case("reply-to-crlf", HeaderInjection, core_send(reply_to=["r@example.com\r\nX: y"])),
+    Case("header-value-crlf", HeaderInjection,
+         core_send(headers={"X-Order": "1" + CRLF_INJECTION})),
+    Case("header-value-lf", HeaderInjection, core_send(headers={"X-Order": "1\nX-Evil: 1"})),
+    Case("header-name-colon", HeaderInjection, core_send(headers={"X-Evil: 1\r\nX": "1"})),
+    Case("header-name-space", HeaderInjection, core_send(headers={"X Order": "1"})),
+    Case("idempotency-key-crlf", HeaderInjection, core_send(idempotency_key="k\r\nX: y")),
+    Case("attachment-name-crlf", HeaderInjection,
+         core_send(attachments=[("a\r\n.txt", b"x")])),
+    # malformed addresses
+    Case("to-no-at", InvalidAddress, core_send(to=["ann.example.com"])),
+    Case("to-no-domain", InvalidAddress, core_send(to=["ann@"])),
+    Case("to-no-local-part", InvalidAddress, core_send(to=["@example.com"])),
+    Case("to-space", InvalidAddress, core_send(to=["ann smith@example.com"])),
+    Case("to-two-ats", InvalidAddress, core_send(to=["ann@bob@example.com"])),
+    Case("to-single-label-domain", InvalidAddress, core_send(to=["ann@example"])),
+    Case("to-bad-label", InvalidAddress, core_send(to=["ann@-example-.com"])),
+    Case("to-unbalanced-angle", InvalidAddress, core_send(to=["Ann <ann@example.com"])),
+    Case("to-double-dot", InvalidAddress, core_send(to=["ann..smith@example.com"])),
+    Case("to-empty-string", InvalidAddress, core_send(to=[""])),
+    Case("to-not-a-string", InvalidAddress, core_send(to=[42])),
+    Case("from-too-long", InvalidAddress, core_send(from_email="a" * 250 + "@example.com")),
+    Case("from-name-too-long", InvalidAddress, core_send(from_email=("N" * 256, "s@example.com"))),
+    # shape of the message
+    Case("only-bcc", ValidationError, core_send(to=[], bcc=["b@example.com"])),
+    Case("only-cc", ValidationError, core_send(to=[], cc=["c@example.com"])),
+    Case("no-body-no-template", ValidationError, core_send(text=None)),
+    Case("no-subject-no-template", ValidationError, core_send(subject=None)),
+    Case("two-reply-to", ValidationError,
+         core_send(reply_to=["r1@example.com", "r2@example.com"])),
+    Case("subject-999", LimitExceeded, core_send(subject="s" * 999)),
+    Case("cc-bcc-cannot-be-split", LimitExceeded,
+         core_send(bcc=[f"b{n}@example.com" for n in range(60)])),
+    Case("transport-unknown-per-message", ValidationError, core_send(transport="fax")),
+    # headers, tag, options
+    Case("eleven-headers", LimitExceeded,
+         core_send(headers={f"X-H{n}": "v" for n in range(11)})),
+    Case("header-value-999", LimitExceeded, core_send(headers={"X-Long": "v" * 999})),
+    Case("tag-65", LimitExceeded, core_send(tag="t" * 65)),
+    Case("tag-with-space", ValidationError, core_send(tag="spring sale")),
+    Case("option-unknown", ValidationError, core_send(options={"track_everything": True})),
+    Case("option-not-bool", ValidationError, core_send(options={"open_tracking": "yes"})),
+    # metadata
+    Case("metadata-nested", ValidationError, core_send(metadata={"order": {"id": 1}})),
+    Case("metadata-list-value", ValidationError, core_send(metadata={"ids": [1, 2]})),
+    Case("metadata-none-value", ValidationError, core_send(metadata={"id": None})),
+    Case("metadata-non-string-key", ValidationError, core_send(metadata={1: "x"})),
+    Case("metadata-not-a-mapping", ValidationError, core_send(metadata=["a", "b"])),
+    Case("metadata-51-keys", LimitExceeded,
+         core_send(metadata={f"k{n}": "v" for n in range(51)})),
+    Case("metadata-key-41", LimitExceeded, core_send(metadata={"k" * 41: "v"})),
+    Case("metadata-value-501", LimitExceeded, core_send(metadata={"k": "v" * 501})),
+    Case("metadata-header-not-json", ValidationError,
+         core_send(headers={"X-Lettr-Metadata": "{not json"})),
+    Case("substitution-data-nested", ValidationError,
+         core_send(template_slug="welcome", substitution_data={"user": {"name": "Ann"}})),
+    # scheduling
+    Case("send-at-naive", ScheduleError, core_send(send_at=datetime(2030, 1, 1, 12, 0))),
+    Case("send-at-past", ScheduleError, core_send(send_at=NOW - timedelta(hours=1))),
+    Case("send-at-in-4-minutes", ScheduleError, core_send(send_at=NOW + timedelta(minutes=4))),
+    Case("send-at-beyond-3-days", ScheduleError,
+         core_send(send_at=NOW + timedelta(days=3, minutes=5))),
+    Case("send-at-a-string", ScheduleError, core_send(send_at="2030-01-01T12:00:00Z")),
+    # templates
+    Case("template-version-0", ValidationError,
+         core_send(template_slug="welcome", template_version=0)),
+    Case("template-version-not-int", ValidationError,
+         core_send(template_slug="welcome", template_version="latest")),
+    Case("project-id-negative", ValidationError,
+         core_send(template_slug="welcome", project_id=-1)),
+    Case("template-version-header-not-int", ValidationError,
+         core_send(headers={"X-Lettr-Template-Slug": "w", "X-Lettr-Template-Version": "v2"})),
+    # attachments
+    Case("attachment-without-name", ValidationError,
+         core_send(attachments=[(None, b"x", "text/plain")])),
+    Case("attachment-empty-name", ValidationError,
+         core_send(attachments=[("", b"x", "text/plain")])),
+    Case("attachment-name-256", LimitExceeded,
+         core_send(attachments=[("n" * 252 + ".txt", b"x")])),
+    Case("attachments-over-5mb-base64", LimitExceeded,
+         core_send(attachments=[("big.bin", BIG)])),
+    Case("attachments-over-5mb-together", LimitExceeded,
+         core_send(attachments=[Attachment("a.bin", BIG[: len(BIG) // 2]),
+                                ("b.bin", BIG[: len(BIG) // 2 + 3])])),
+    Case("attachment-content-int", ValidationError,
+         core_send(attachments=[("a.txt", 42)])),
+    Case("attachment-content-none", ValidationError,
+         core_send(attachments=[("a.txt", None)])),
+    Case("attachment-not-an-attachment", ValidationError,
+         core_send(attachments=[{"name": "a.txt"}])),
+    # lazy strings that fail to render
+    Case("lazy-subject-fails", ValidationError, core_send(subject=Unrenderable())),
+    Case("lazy-text-fails", ValidationError, core_send(text=Unrenderable())),
+    Case("lazy-html-fails", ValidationError, core_send(html=Unrenderable())),
+    Case("lazy-header-fails", ValidationError, core_send(headers={"X-A": Unrenderable()})),
+    Case("lazy-display-name-fails", ValidationError,
+         core_send(from_email=(Unrenderable(), "shop@example.com"))),
+    # API-only features without a key
+    Case("template-without-api-key", UnsupportedFeature,
+         core_send({"API_KEY": None, "TRANSPORT": "smtp"}, template_slug="welcome")),
+    Case("scheduling-without-api-key", UnsupportedFeature,
+         core_send({"API_KEY": None, "TRANSPORT": "smtp"},
+                   send_at=NOW + timedelta(hours=1))),
+    # configuration
+    Case("key-without-prefix", ConfigurationError, core_config(API_KEY="sk_" + "0" * 64)),
+    Case("transport-unknown", ConfigurationError, core_config(TRANSPORT="carrier-pigeon")),
+    Case("api-percent-150", ConfigurationError, core_config(API_PERCENT=150)),
+    Case("api-percent-negative", ConfigurationError, core_config(API_PERCENT=-1)),
+    Case("plaintext-smtp-to-remote-host", ConfigurationError,
+         core_config(SMTP_HOST="smtp.example.com")),
+    Case("smtp-security-unknown", ConfigurationError, core_config(SMTP_SECURITY="tls1.0")),
+    Case("api-transport-without-key", ConfigurationError,
+         core_config(API_KEY=None, TRANSPORT="api")),
+    Case("api-url-not-http", ConfigurationError, core_config(API_URL="ftp://127.0.0.1/")),
+    Case("unknown-setting", ConfigurationError, core_config(API_KYE=KEY)),
+    Case("max-retries-negative", ConfigurationError, core_config(MAX_RETRIES=-1)),
+    Case("max-retries-not-a-number", ConfigurationError, core_config(MAX_RETRIES="many")),
+    Case("fallback-not-a-bool", ConfigurationError, core_config(FALLBACK_TO_SMTP="maybe")),
+    Case("rate-limit-zero", ConfigurationError, core_config(RATE_LIMIT=0)),
+]
+
+
+def _check(case: Case, wire: Wire) -> None:
+    with pytest.raises(BaseException) as caught:  # the exact class is checked below
+        case.act(wire)
+    assert type(caught.value) is case.error, (
+        f"{case.id}: expected {case.error.__name__}, got {type(caught.value).__name__}: "
+        f"{caught.value}"
+    )
+    assert str(caught.value), f"{case.id}: the error says nothing"
+    assert wire.api.stats["requests"] == 0, f"{case.id}: a request reached the API"
+    assert wire.api.messages() == [], f"{case.id}: a message was stored"
+    assert wire.smtp.connections == 0, f"{case.id}: an SMTP connection was opened"
+
+
+@pytest.mark.parametrize("case", CORE_CASES, ids=[case.id for case in CORE_CASES])
+def test_core_refuses_before_the_wire(case: Case, wire: Wire) -> None:
+    _check(case, wire)
+
+
+def test_the_catalogue_is_large_enough() -> None:
+    assert len(CORE_CASES) >= 40
+    assert len({case.id for case in CORE_CASES}) == len(CORE_CASES)
+
+
+def test_a_good_message_does_reach_the_wire(wire: Wire) -> None:
+    """The harness can fail: the same path with a good message is counted."""
+    result = core_send()(wire)
+    assert result.request_id and wire.api.stats["requests"] == 1
