@@ -38,7 +38,9 @@ class LettrError(smtplib.SMTPException):
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        # not super(): for AuthenticationError/SenderRefused the next class in the MRO is
+        # smtplib.SMTPResponseException, whose __init__ wants (code, msg)
+        smtplib.SMTPException.__init__(self, message)
         self.message = message
         self.status = status
         self.smtp_code = smtp_code

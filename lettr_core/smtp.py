@@ -52,6 +52,7 @@ ConnectionFactory = Callable[[LettrConfig, "ssl.SSLContext | None"], smtplib.SMT
 
 _AUTH_CODES = frozenset((530, 534, 535, 538))
 _RECIPIENT_OK = (250, 251)
+_AUTH_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5")
 
 
 @functools.lru_cache(maxsize=1)
@@ -495,7 +496,7 @@ class SmtpTransport:
                 error.smtp_code = None
                 raise error
             stage = "AUTH"
-            conn.login(*credentials)
+            self._login(conn, *credentials)
         except LettrError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
@@ -519,6 +520,20 @@ class SmtpTransport:
             raise TransportError(f"SMTP failure at {stage} with {self._where}: {exc}") from None
         except OSError as exc:
             raise self._socket_error(exc, f"{stage} with") from exc
+
+    def _login(self, conn: smtplib.SMTP, user: str, password: str) -> None:
+        """AUTH with one mechanism only: smtplib's login() would try each mechanism in turn,
+        and every failed try counts against Lettr's 5-failures-per-5-minutes auth limit."""
+        offered = conn.esmtp_features.get("auth", "").upper().split()
+        mechanism = next((m for m in _AUTH_MECHANISMS if m in offered), None)
+        if mechanism is None:
+            raise AuthenticationError(
+                f"the SMTP server {self._where} offers no AUTH mechanism in common "
+                f"(offered: {' '.join(offered) or 'none'})"
+            )
+        conn.user, conn.password = user, password
+        authobject = getattr(conn, "auth_" + mechanism.lower().replace("-", "_"))
+        conn.auth(mechanism, authobject)
 
     def _socket_error(self, exc: BaseException, doing: str) -> TransportError:
         where = self._where
