@@ -38,8 +38,7 @@ class LettrError(smtplib.SMTPException):
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        # not super(): for AuthenticationError/SenderRefused the next class in the MRO is
-        # smtplib.SMTPResponseException, whose __init__ wants (code, msg)
+        # not super(): the smtplib twins' __init__ take other arguments; ours set their fields
         smtplib.SMTPException.__init__(self, message)
         self.message = message
         self.status = status
@@ -146,7 +145,11 @@ class SenderRefused(ValidationError, smtplib.SMTPSenderRefused):  # type: ignore
         self.smtp_error = message.encode("utf-8", "replace")
 
 
-class DomainError(LettrError):
+class BadRequest(LettrError):
+    """Lettr refused the request for a reason it did not classify (HTTP 400 ``send_error``)."""
+
+
+class DomainError(BadRequest):
     """The sender domain is invalid or not configured (HTTP 400)."""
 
 
