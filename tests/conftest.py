@@ -4,7 +4,7 @@ The SMTP test server fixtures (aiosmtpd + trustme) live in ``tests/smtp_server.p
 imported here so every test package can use them.
 """
 
-from smtp_server import (  # noqa: F401  (fixtures)
+from tests.smtp_server import (  # noqa: F401  (fixtures)
     smtp_ca,
     smtp_server,
     smtp_server_factory,

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 import trustme
-from smtp_server import DROP, TEST_KEY, SmtpTestServer
 
 from lettr_core import Email, SmtpTransport
 from lettr_core.errors import (
@@ -21,6 +20,7 @@ from lettr_core.errors import (
     SmtpUtf8Unsupported,
     TransportError,
 )
+from tests.smtp_server import DROP, TEST_KEY, SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
