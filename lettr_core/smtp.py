@@ -357,8 +357,11 @@ class SmtpTransport:
         except LettrError:
             raise
         except smtplib.SMTPServerDisconnected as exc:
-            if stage != "DATA":
+            if stage != "DATA" and not _timed_out(exc):
                 raise _Reconnect(str(exc)) from exc
+            if stage != "DATA":
+                self._discard()
+                raise self._socket_error(exc, f"waiting for the reply to {stage} from") from exc
             self._discard()
             raise TransportError(
                 f"the SMTP server {self._where} closed the connection during DATA: the "
@@ -537,6 +540,10 @@ class SmtpTransport:
 
     def _socket_error(self, exc: BaseException, doing: str) -> TransportError:
         where = self._where
+        if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
+            exc.__context__, OSError
+        ):
+            exc = exc.__context__  # smtplib wraps the socket error it got while reading
         if isinstance(exc, ssl.SSLCertVerificationError):
             return TransportError(
                 f"TLS certificate verification failed for {where}: "
@@ -554,6 +561,11 @@ class SmtpTransport:
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             return TransportError(f"the SMTP server {where} closed the connection ({doing})")
         return TransportError(f"network error {doing} {where}: {exc}")
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True when smtplib reports a read timeout as a disconnect (its context is the timeout)."""
+    return isinstance(exc.__context__, (TimeoutError, socket.timeout))
 
 
 class _ConnectFailed(Exception):

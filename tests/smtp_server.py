@@ -45,6 +45,8 @@ TEST_KEY = "lttr_" + "0" * 64
 SMTP_USER = "lettr"
 #: pseudo-reply: close the connection instead of answering
 DROP = "drop"
+#: pseudo-reply: never answer (the client's timeout fires; the server stops it at teardown)
+STALL = "stall"
 
 
 @dataclass
@@ -68,7 +70,7 @@ class Received:
 class Script:
     """How the server answers; change it between sends. Replies are full lines ("550 ...")."""
 
-    #: answer to every MAIL FROM (None: 250 OK; DROP: close the connection)
+    #: answer to every MAIL FROM (None: 250 OK; DROP: close the connection; STALL: never)
     mail_reply: str | None = None
     #: recipient address (lower case) -> answer to its RCPT TO
     rcpt_replies: dict[str, str] = field(default_factory=dict)
@@ -229,6 +231,8 @@ class SmtpTestServer:
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
         reply = self.script.mail_reply
+        if reply == STALL:
+            await asyncio.sleep(3600)
         if reply is not None:
             return _answer(server, reply)
         envelope.mail_from = address

@@ -20,7 +20,7 @@ from lettr_core.errors import (
     SmtpUtf8Unsupported,
     TransportError,
 )
-from tests.smtp_server import DROP, TEST_KEY, SmtpTestServer
+from tests.smtp_server import DROP, STALL, TEST_KEY, SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
@@ -276,3 +276,45 @@ def test_close_after_the_server_went_away_is_clean(smtp_server: SmtpTestServer) 
     transport.close()
     transport.close()
     assert transport.connection is None
+
+
+def test_a_drop_during_data_is_not_retried(smtp_server: SmtpTestServer) -> None:
+    smtp_server.script.data_reply = DROP
+    transport = SmtpTransport(smtp_server.config())
+    with pytest.raises(TransportError, match="may or may not"):
+        transport.send(_email())
+    assert smtp_server.connections == 1  # resending could deliver the message twice
+    assert transport.connection is None
+
+
+def test_temporary_refusal_of_every_recipient_is_a_server_error(
+    smtp_server: SmtpTestServer,
+) -> None:
+    smtp_server.script.rcpt_replies["ann@example.com"] = "450 4.2.1 Mailbox busy"
+    with SmtpTransport(smtp_server.config()) as transport, pytest.raises(ServerError) as caught:
+        transport.send(_email())
+    assert caught.value.smtp_code == 450
+    assert caught.value.retryable
+
+
+def test_a_silent_server_times_out_as_a_transport_error() -> None:
+    from lettr_core import LettrConfig
+
+    with socket.socket() as silent:  # accepts the TCP connection, never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        config = LettrConfig(transport="smtp", smtp_host="127.0.0.1",
+                             smtp_port=silent.getsockname()[1], smtp_security="none",
+                             smtp_timeout=0.3)
+        with pytest.raises(TransportError, match="timed out"):
+            SmtpTransport(config).send(_email())
+
+
+def test_a_reply_that_never_comes_times_out_without_a_reconnect(
+    smtp_server: SmtpTestServer,
+) -> None:
+    smtp_server.script.mail_reply = STALL
+    transport = SmtpTransport(smtp_server.config(smtp_timeout=0.3))
+    with pytest.raises(TransportError, match="timed out"):
+        transport.send(_email())
+    assert smtp_server.connections == 1
