@@ -337,7 +337,6 @@ class SmtpTransport:
                 raise self._refused(code, reply, "MAIL", sender=prepared.sender)
             stage = "RCPT"
             refused: dict[str, tuple[int, bytes]] = {}
-
             for recipient in prepared.recipients:
                 code, reply = conn.rcpt(recipient)
                 if code in _RECIPIENT_OK:
@@ -503,6 +502,8 @@ class SmtpTransport:
         except LettrError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
+            if 400 <= exc.smtp_code < 500:  # e.g. 454: a temporary failure, not bad credentials
+                raise error_from_reply(exc.smtp_code, exc.smtp_error, stage=stage) from None
             raise AuthenticationError(
                 f"the SMTP server {self._where} refused the login of user "
                 f"{self.config.smtp_user!r}: {_text(exc.smtp_error)}",

@@ -70,6 +70,8 @@ class Received:
 class Script:
     """How the server answers; change it between sends. Replies are full lines ("550 ...")."""
 
+    #: answer to AUTH instead of checking the credentials (e.g. "454 4.7.0 Try later")
+    auth_reply: str | None = None
     #: answer to every MAIL FROM (None: 250 OK; DROP: close the connection; STALL: never)
     mail_reply: str | None = None
     #: recipient address (lower case) -> answer to its RCPT TO
@@ -215,9 +217,11 @@ class SmtpTestServer:
         assert isinstance(auth_data, LoginPassword)
         user = auth_data.login.decode("utf-8", "replace")
         ok = user == self.user and auth_data.password.decode("utf-8", "replace") == self.password
+        if self.script.auth_reply is not None:
+            ok = False
         with self._lock:
             self.logins.append((user, ok))
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, message=self.script.auth_reply)
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
                           hostname: str, responses: list[str]) -> list[str]:

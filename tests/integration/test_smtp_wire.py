@@ -318,3 +318,27 @@ def test_a_reply_that_never_comes_times_out_without_a_reconnect(
     with pytest.raises(TransportError, match="timed out"):
         transport.send(_email())
     assert smtp_server.connections == 1
+
+
+def test_threads_share_one_session_safely(smtp_server: SmtpTestServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with SmtpTransport(smtp_server.config()) as transport, ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(
+            lambda i: transport.send(_email(to=[f"r{i}@example.com"], subject=f"s{i}")),
+            range(20),
+        ))
+    assert all(r.accepted == 1 for r in results)
+    assert smtp_server.connections == 1
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.received) == sorted(
+        f"r{i}@example.com" for i in range(20))
+
+
+def test_a_temporary_auth_failure_is_a_retryable_server_error(
+    smtp_server: SmtpTestServer,
+) -> None:
+    smtp_server.script.auth_reply = "454 4.7.0 Temporary authentication failure"
+    with pytest.raises(ServerError) as caught:
+        SmtpTransport(smtp_server.config()).send(_email())
+    assert caught.value.smtp_code == 454
+    assert not isinstance(caught.value, AuthenticationError)
