@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
-from .config import DEFAULT_SMTP_HOST, LettrConfig, is_loopback_host
+from .config import DEFAULT_SMTP_HOST, DEFAULT_SMTP_USERNAME, LettrConfig, is_loopback_host
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -447,7 +447,7 @@ class SmtpTransport:
         host = cfg.smtp_host.lower().rstrip(".")
         lettr_host = host == DEFAULT_SMTP_HOST or host.endswith(".lettr.com")
         if cfg.api_key and (lettr_host or is_loopback_host(host)):
-            return cfg.smtp_user, cfg.api_key
+            return cfg.smtp_username or DEFAULT_SMTP_USERNAME, cfg.api_key
         return None
 
     def _connect(self) -> smtplib.SMTP:
@@ -476,6 +476,7 @@ class SmtpTransport:
 
     def _secure_and_login(self, conn: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
         stage = "EHLO"
+        user = self.config.smtp_user
         try:
             conn.ehlo_or_helo_if_needed()
             if self.config.smtp_security == "starttls":
@@ -490,6 +491,7 @@ class SmtpTransport:
             credentials = self._credentials()
             if credentials is None:
                 return
+            user = credentials[0]
             if not conn.has_extn("auth"):
                 error = AuthenticationError(
                     f"the SMTP server {self._where} does not offer AUTH, so user "
@@ -506,7 +508,7 @@ class SmtpTransport:
                 raise error_from_reply(exc.smtp_code, exc.smtp_error, stage=stage) from None
             raise AuthenticationError(
                 f"the SMTP server {self._where} refused the login of user "
-                f"{self.config.smtp_user!r}: {_text(exc.smtp_error)}",
+                f"{user!r}: {_text(exc.smtp_error)}",
                 smtp_code=exc.smtp_code,
                 body=_text(exc.smtp_error),
             ) from None
@@ -519,7 +521,7 @@ class SmtpTransport:
         except smtplib.SMTPException as exc:  # e.g. no AUTH mechanism in common
             if stage == "AUTH":
                 raise AuthenticationError(
-                    f"cannot log in to {self._where} as {self.config.smtp_user!r}: {exc}"
+                    f"cannot log in to {self._where} as {user!r}: {exc}"
                 ) from None
             raise TransportError(f"SMTP failure at {stage} with {self._where}: {exc}") from None
         except OSError as exc:

@@ -225,9 +225,11 @@ def test_plaintext_off_loopback_is_refused_before_connecting() -> None:
         ({"api_key": KEY, "smtp_host": "smtp.mailhost.example"}, None),
         ({"api_key": KEY, "smtp_host": "smtp.mailhost.example", "smtp_username": "me",
           "smtp_password": "pw"}, ("me", "pw")),
+        ({"api_key": KEY, "smtp_username": "", "smtp_password": ""}, ("lettr", KEY)),
         ({}, None),
     ],
-    ids=["lettr-default", "lettr-explicit", "loopback", "third-party", "own-password", "none"],
+    ids=["lettr-default", "lettr-explicit", "loopback", "third-party", "own-password",
+         "empty-django-defaults", "none"],
 )
 def test_the_api_key_is_only_sent_to_lettr_or_loopback(
     settings: dict[str, Any], expected: tuple[str, str] | None
