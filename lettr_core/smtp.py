@@ -30,12 +30,7 @@ from .config import DEFAULT_SMTP_HOST, DEFAULT_SMTP_USERNAME, LettrConfig, is_lo
 from .errors import (
     AuthenticationError,
     ConfigurationError,
-    InvalidRecipient,
     LettrError,
-    LimitExceeded,
-    RateLimited,
-    SenderRefused,
-    ServerError,
     SmtpUtf8Unsupported,
     TransportError,
     UnsupportedFeature,
@@ -43,6 +38,7 @@ from .errors import (
 )
 from .message import Email, SendResult
 from .mime import API_ONLY_HEADERS, build_message, envelope_recipients, needs_smtputf8, serialize
+from .smtp_errors import error_from_reply, reply_text, socket_error, timed_out
 
 log = logging.getLogger("lettr")
 
@@ -50,7 +46,6 @@ log = logging.getLogger("lettr")
 #: The transport does EHLO, STARTTLS and AUTH itself, so a factory cannot skip TLS.
 ConnectionFactory = Callable[[LettrConfig, "ssl.SSLContext | None"], smtplib.SMTP]
 
-_AUTH_CODES = frozenset((530, 534, 535, 538))
 _RECIPIENT_OK = (250, 251)
 _AUTH_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5")
 
@@ -78,75 +73,6 @@ def default_connection(config: LettrConfig, context: ssl.SSLContext | None) -> s
         local_hostname=hostname,
         timeout=config.smtp_timeout,
     )
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-
-
-def error_from_reply(
-    code: int,
-    reply: bytes | str,
-    *,
-    stage: str,
-    sender: str | None = None,
-    recipients: dict[str, tuple[int, bytes]] | None = None,
-) -> LettrError:
-    """The :mod:`lettr_core.errors` error for an SMTP reply ``code`` at ``stage``.
-
-    ``stage`` is the command that got the reply (``"connect"``, ``"EHLO"``, ``"MAIL"``,
-    ``"RCPT"``, ``"DATA"``...).
-    """
-    text = _text(reply)
-    message = f"the SMTP server refused {stage}: {text}".rstrip(": ")
-    if code == 421:
-        return RateLimited(
-            f"the SMTP server is busy or limiting this client (421 at {stage}): {text}",
-            smtp_code=code,
-            body=text,
-        )
-    if code in _AUTH_CODES:
-        return AuthenticationError(
-            f"the SMTP server refused the credentials: {text}",
-            smtp_code=code,
-            body=text,
-        )
-    if 400 <= code < 500:
-        return ServerError(
-            f"temporary SMTP failure at {stage}: {text}",
-            smtp_code=code,
-            body=text,
-        )
-    if stage == "RCPT":
-        refused = recipients or {}
-        return InvalidRecipient(
-            f"the SMTP server refused the recipient(s) {', '.join(refused) or '?'}: {text}",
-            recipients=refused,
-            field="to",
-            smtp_code=code,
-            body=text,
-        )
-    if stage == "MAIL":
-        return SenderRefused(
-            f"the SMTP server refused the sender {sender!r}: {text}",
-            sender=sender or "",
-            field="from",
-            smtp_code=code,
-            body=text,
-        )
-    if code == 552:
-        return LimitExceeded(
-            f"the SMTP server refused the message size: {text}",
-            smtp_code=code,
-            body=text,
-        )
-    if stage == "DATA":
-        return ValidationError(
-            f"the SMTP server refused the message: {text}",
-            smtp_code=code,
-            body=text,
-        )
-    return LettrError(message, smtp_code=code, body=text)
 
 
 @dataclass(frozen=True)
@@ -356,11 +282,11 @@ class SmtpTransport:
         except LettrError:
             raise
         except smtplib.SMTPServerDisconnected as exc:
-            if stage != "DATA" and not _timed_out(exc):
+            if stage != "DATA" and not timed_out(exc):
                 raise _Reconnect(str(exc)) from exc
             if stage != "DATA":
                 self._discard()
-                raise self._socket_error(exc, f"waiting for the reply to {stage} from") from exc
+                raise self._net_error(exc, f"waiting for the reply to {stage} from") from exc
             self._discard()
             raise TransportError(
                 f"the SMTP server {self._where} closed the connection during DATA: the "
@@ -371,10 +297,10 @@ class SmtpTransport:
             raise error_from_reply(exc.smtp_code, exc.smtp_error, stage=stage) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._discard()
-            raise self._socket_error(exc, f"sending ({stage})") from exc
+            raise self._net_error(exc, f"sending ({stage})") from exc
         finally:
             conn.command_encoding = "ascii"
-        rejected = {addr: (c, _text(r)) for addr, (c, r) in refused.items()}
+        rejected = {addr: (c, reply_text(r)) for addr, (c, r) in refused.items()}
         return SendResult(
             request_id=None,
             accepted=len(prepared.recipients) - len(refused),
@@ -383,7 +309,7 @@ class SmtpTransport:
             status=code,
             rejected_recipients=rejected,
             idempotency_key=prepared.idempotency_key,
-            message=_text(reply),
+            message=reply_text(reply),
         )
 
     def _refused(self, code: int, reply: bytes | str, stage: str, sender: str | None = None
@@ -421,6 +347,9 @@ class SmtpTransport:
                 conn.close()
 
     # -- connecting -----------------------------------------------------------------------
+    def _net_error(self, exc: BaseException, doing: str) -> TransportError:
+        return socket_error(exc, doing, self._where, self.config.smtp_timeout)
+
     @property
     def _where(self) -> str:
         return f"{self.config.smtp_host}:{self.config.smtp_port}"
@@ -465,7 +394,7 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:  # the greeting was not 220
             raise error_from_reply(exc.smtp_code, exc.smtp_error, stage="connect") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise self._socket_error(exc, "connecting to") from exc
+            raise self._net_error(exc, "connecting to") from exc
         try:
             self._secure_and_login(conn, context)
         except BaseException:
@@ -508,9 +437,9 @@ class SmtpTransport:
                 raise error_from_reply(exc.smtp_code, exc.smtp_error, stage=stage) from None
             raise AuthenticationError(
                 f"the SMTP server {self._where} refused the login of user "
-                f"{user!r}: {_text(exc.smtp_error)}",
+                f"{user!r}: {reply_text(exc.smtp_error)}",
                 smtp_code=exc.smtp_code,
-                body=_text(exc.smtp_error),
+                body=reply_text(exc.smtp_error),
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise error_from_reply(exc.smtp_code, exc.smtp_error, stage=stage) from None
@@ -525,7 +454,7 @@ class SmtpTransport:
                 ) from None
             raise TransportError(f"SMTP failure at {stage} with {self._where}: {exc}") from None
         except OSError as exc:
-            raise self._socket_error(exc, f"{stage} with") from exc
+            raise self._net_error(exc, f"{stage} with") from exc
 
     def _login(self, conn: smtplib.SMTP, user: str, password: str) -> None:
         """AUTH with one mechanism only: smtplib's login() would try each mechanism in turn,
@@ -540,36 +469,6 @@ class SmtpTransport:
         conn.user, conn.password = user, password
         authobject = getattr(conn, "auth_" + mechanism.lower().replace("-", "_"))
         conn.auth(mechanism, authobject)
-
-    def _socket_error(self, exc: BaseException, doing: str) -> TransportError:
-        where = self._where
-        if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
-            exc.__context__, OSError
-        ):
-            exc = exc.__context__  # smtplib wraps the socket error it got while reading
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return TransportError(
-                f"TLS certificate verification failed for {where}: "
-                f"{exc.verify_message or exc.reason}. The server's certificate is not trusted "
-                f"by the default CA store; set SSL_CERT_FILE to a CA bundle that trusts it"
-            )
-        if isinstance(exc, ssl.SSLError):
-            return TransportError(f"TLS failure {doing} {where}: {exc.reason or exc}")
-        if isinstance(exc, (TimeoutError, socket.timeout)):
-            return TransportError(
-                f"timed out after {self.config.smtp_timeout:g}s {doing} {where}"
-            )
-        if isinstance(exc, ConnectionRefusedError):
-            return TransportError(f"connection refused {doing} {where}")
-        if isinstance(exc, smtplib.SMTPServerDisconnected):
-            return TransportError(f"the SMTP server {where} closed the connection ({doing})")
-        return TransportError(f"network error {doing} {where}: {exc}")
-
-
-def _timed_out(exc: BaseException) -> bool:
-    """True when smtplib reports a read timeout as a disconnect (its context is the timeout)."""
-    return isinstance(exc.__context__, (TimeoutError, socket.timeout))
-
 
 class _ConnectFailed(Exception):
     """Wraps the error of a failed connect so ``send_many`` stops reconnecting per message."""

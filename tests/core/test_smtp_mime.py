@@ -26,7 +26,7 @@ from lettr_core.errors import (
     ValidationError,
 )
 from lettr_core.mime import build_message, metadata_header_value, needs_smtputf8, serialize
-from lettr_core.smtp import error_from_reply
+from lettr_core.smtp_errors import error_from_reply
 
 KEY = "lttr_" + "0" * 64
 

@@ -342,3 +342,11 @@ def test_a_temporary_auth_failure_is_a_retryable_server_error(
         SmtpTransport(smtp_server.config()).send(_email())
     assert caught.value.smtp_code == 454
     assert not isinstance(caught.value, AuthenticationError)
+
+
+def test_implicit_tls_against_a_starttls_port_says_to_check_the_security_setting(
+    smtp_server: SmtpTestServer,
+) -> None:
+    with pytest.raises(TransportError, match="SMTP_SECURITY") as caught:
+        SmtpTransport(smtp_server.config(smtp_security="ssl")).send(_email())
+    assert "TLS failure" in str(caught.value)
