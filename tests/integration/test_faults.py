@@ -6,6 +6,9 @@ and writes them to ``fault-summary.txt`` in its pytest tmp dir.
 
 from __future__ import annotations
 
+import socket
+import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from lettr_core.api import ApiTransport
 from lettr_core.devserver import DevServer
 from lettr_core.errors import LettrError
 from lettr_core.message import SendResult
+from tests.smtp_server import SmtpTestServer
 
 from . import faultrun
 from .faultrun import COUNT, KEY, Outcome
@@ -84,3 +88,83 @@ def test_core_send_many_on_eight_workers(
     summary = faultrun.run("core ApiTransport.send_many, 8 workers", server, send_all, sleep,
                            tmp_path)
     assert summary.accepted > COUNT * 0.9
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (connecting is refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def received_subjects(server: SmtpTestServer) -> Counter[str]:
+    return Counter(str(item.message["Subject"]) for item in server.received)
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["send", "send_many"])
+def test_api_down_falls_back_to_smtp_for_every_message(
+    batch: bool, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sleep = faultrun.simulate_waiting(monkeypatch)
+    config = smtp_server.config(
+        api_key=KEY, transport="api", fallback_to_smtp=True, max_retries=3,
+        api_url=f"http://127.0.0.1:{closed_port()}/api",
+    )
+    started = time.perf_counter()
+    with Mailer(config) as mailer:
+        if batch:
+            outcomes = mailer.send_many([email(n) for n in range(COUNT)])
+        else:
+            outcomes = [mailer.send(email(n)) for n in range(COUNT)]
+    seconds = time.perf_counter() - started
+    assert all(isinstance(o, SendResult) for o in outcomes), [
+        o for o in outcomes if not isinstance(o, SendResult)][:3]
+    results = [o for o in outcomes if isinstance(o, SendResult)]
+    assert all(r.transport == "smtp" and r.fallback and r.accepted == 1 for r in results)
+    subjects = received_subjects(smtp_server)
+    assert subjects == Counter(faultrun.subject(n) for n in range(COUNT))
+    assert sleep.calls > 0  # the API door backed off (simulated) before falling back
+    entry = "Mailer.send_many" if batch else "Mailer.send"
+    text = (
+        f"[API down (connection refused), FALLBACK_TO_SMTP, {entry}] {COUNT} messages: "
+        f"{len(results)} delivered over SMTP with fallback=True, 0 failed, "
+        f"0 lost, {sum(n - 1 for n in subjects.values())} duplicates; "
+        f"{smtp_server.connections} SMTP connection(s); {sleep.calls} client waits (backoff "
+        f"and pacing) simulated; wall time {seconds:.2f} s."
+    )
+    print("\n" + text)
+    (tmp_path / "fault-summary.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def test_smtp_server_dropping_sessions_loses_nothing(
+    smtp_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    """The server closes the session after every 7th message, and also drops every open
+    connection after every 50 messages (an idle timeout): the transport reconnects."""
+    smtp_server.script.messages_per_connection = 7
+    config = smtp_server.config(max_retries=3)
+    started = time.perf_counter()
+    errors: list[LettrError] = []
+    with Mailer(config) as mailer:
+        for number in range(COUNT):
+            if number and number % 50 == 0:
+                smtp_server.drop_connections()
+            try:
+                result = mailer.send(email(number))
+            except LettrError as error:
+                errors.append(error)
+            else:
+                assert (result.transport, result.accepted) == ("smtp", 1)
+    seconds = time.perf_counter() - started
+    assert errors == []
+    subjects = received_subjects(smtp_server)
+    assert subjects == Counter(faultrun.subject(n) for n in range(COUNT))
+    assert smtp_server.connections >= COUNT // 7
+    text = (
+        f"[SMTP server closing the session every 7 messages and dropping all connections every "
+        f"50, Mailer.send over STARTTLS] {COUNT} messages: {len(subjects)} received, "
+        f"{len(errors)} errors, {sum(n - 1 for n in subjects.values())} duplicates; "
+        f"{smtp_server.connections} SMTP sessions opened; wall time {seconds:.2f} s."
+    )
+    print("\n" + text)
+    (tmp_path / "fault-summary.txt").write_text(text + "\n", encoding="utf-8")
