@@ -22,7 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import timing
-from .config import LettrConfig
+from .config import LettrConfig, mask_secret
 from .errors import LettrError, ServerError, TransportError
 from .http_errors import error_from_response, parse_json, quota_from_headers
 from .limits import MAX_RECIPIENTS_PER_REQUEST
@@ -95,6 +95,7 @@ class ApiTransport:
         )
         self.policy = RetryPolicy(max_retries=config.max_retries, deadline=config.retry_deadline)
         self._auth_header = f"Bearer {config.api_key}"
+        self._key_mask = mask_secret(config.api_key) or ""
 
     def __repr__(self) -> str:
         return f"ApiTransport(api_url={self.config.api_url!r}, open={self._session is not None})"
@@ -285,6 +286,7 @@ class ApiTransport:
                     )
                     if status == 429 and error.retryable:
                         self.limiter.hold(error.retry_after or 1.0)
+            error.redact(self.config.api_key, self._key_mask)
             wait = self.policy.delay(error, attempt, self._clock() - started)
             logger.warning(
                 "%s %s -> %s %s attempt=%d duration=%.1fms%s",

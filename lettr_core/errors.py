@@ -65,6 +65,30 @@ class LettrError(smtplib.SMTPException):
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.message, self.__dict__.copy()))
 
+    def redact(self, secret: str | None, mask: str) -> LettrError:
+        """Replace ``secret`` with ``mask`` wherever a server could have echoed it (message,
+        error code, field errors, body, headers); return self.
+
+        A proxy or a buggy server that repeats the request's ``Authorization`` header in its
+        error page must not put the API key into exception text and the logs that show it.
+        """
+        if not secret:
+            return self
+
+        def clean(text: Any) -> Any:
+            return text.replace(secret, mask) if isinstance(text, str) else text
+
+        self.message = clean(self.message)
+        self.args = tuple(clean(arg) for arg in self.args)
+        self.error_code = clean(self.error_code)
+        self.body = clean(self.body)
+        self.errors = {clean(k): [clean(m) for m in v] for k, v in self.errors.items()}
+        self.headers = {k: clean(v) for k, v in self.headers.items()}
+        smtp_error = getattr(self, "smtp_error", None)
+        if isinstance(smtp_error, bytes):
+            self.smtp_error = smtp_error.replace(secret.encode(), mask.encode())
+        return self
+
 
 def _rebuild(cls: type[LettrError], message: str, state: dict[str, Any]) -> LettrError:
     error = cls.__new__(cls)
