@@ -1,0 +1,106 @@
+"""``flask lettr ...``: check the configuration, send a test message, audit the code.
+
+Registered on every app by :meth:`lettr_flask.Mail.init_app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lettr_core import LettrError
+from lettr_core.config import mask_secret
+
+from .message import Message
+
+
+def _state() -> Any:
+    state = current_app.extensions.get("mail")
+    if state is None or not hasattr(state, "lettr_config"):
+        raise click.ClickException("this app has no lettr_flask.Mail: call Mail(app) first")
+    return state
+
+
+@click.group("lettr")
+def lettr_group() -> None:
+    """Lettr mail: check the setup, send a test message, audit SMTP use."""
+
+
+@lettr_group.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Show the mail configuration and check the API key against Lettr."""
+    state = _state()
+    config = state.lettr_config
+    click.echo(f"transport: {config.transport} (API share {config.api_percent:g}%)")
+    click.echo(f"API: {config.api_url} key={mask_secret(config.api_key) or 'not set'}")
+    click.echo(
+        f"SMTP: {config.smtp_host}:{config.smtp_port} security={config.smtp_security} "
+        f"fallback={'on' if config.fallback_to_smtp else 'off'}"
+    )
+    click.echo(f"suppress: {bool(state.suppress)} default sender: {state.default_sender}")
+    if state.api_transport is None:
+        click.echo("API key: not set, mail goes through SMTP")
+        return
+    try:
+        data = state.api_transport.check_auth()
+    except LettrError as error:
+        raise click.ClickException(f"API key check failed: {error}") from None
+    click.echo(f"API key: valid (team {data.get('team_id')})")
+
+
+@lettr_group.command("send-test")
+@click.argument("recipient")
+@click.option("--sender", "--from", "sender", default=None, help="default: MAIL_DEFAULT_SENDER")
+@click.option("--subject", default="lettr-mail test message", show_default=True)
+@click.option("--transport", type=click.Choice(["api", "smtp"]), default=None,
+              help="force a door (default: the router's choice)")
+@with_appcontext
+def send_test_command(
+    recipient: str, sender: str | None, subject: str, transport: str | None
+) -> None:
+    """Send a test message to RECIPIENT now (even when sending is suppressed)."""
+    state = _state()
+    message = Message(
+        subject=subject,
+        recipients=[recipient],
+        sender=sender or state.default_sender,
+        body="This is a test message sent by `flask lettr send-test`.",
+        lettr_transport=transport,
+    )
+    if not message.sender:
+        raise click.ClickException("no sender: pass --sender or set MAIL_DEFAULT_SENDER")
+    connection = state.connect()
+    try:
+        result = connection.deliver(message)
+    except LettrError as error:
+        raise click.ClickException(f"sending failed: {error}") from None
+    finally:
+        connection.close()
+    click.echo(
+        f"sent via {result.transport}: request_id={result.request_id} "
+        f"accepted={result.accepted} rejected={result.rejected}"
+    )
+
+
+@lettr_group.command("audit")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--strict", is_flag=True, help="exit 1 when anything needs a change")
+@with_appcontext
+def audit_command(path: str | None, fmt: str, strict: bool) -> None:
+    """Report SMTP use in PATH (default: the app's root) and what the switch needs."""
+    try:
+        from lettr_core.audit.cli import run_for_app_root
+    except ImportError:
+        raise click.ClickException(
+            "the audit is not available in this version of lettr-mail (lettr_core.audit)"
+        ) from None
+    root = Path(path) if path else Path(current_app.root_path)
+    code = run_for_app_root(root, fmt, strict)
+    raise SystemExit(int(code or 0))

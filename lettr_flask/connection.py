@@ -1,0 +1,158 @@
+"""Flask-Mail's ``Connection``: a context manager that sends messages through Lettr.
+
+Each connection routes its messages with a core :class:`~lettr_core.Mailer` that shares the
+state's pooled API transport (one HTTP session and one rate limiter per app) and owns one
+SMTP session, opened on entry when SMTP is the default door (as Flask-Mail connects on entry)
+and lazily otherwise. Over SMTP, :attr:`Connection.host` is the live ``smtplib`` connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from lettr_core import LettrConfig, Mailer, SendResult
+
+from .convert import to_email
+from .message import BadHeaderError, Message, message_has_bad_headers
+from .signals import email_dispatched
+
+if TYPE_CHECKING:
+    from .state import MailState
+
+logger = logging.getLogger("lettr.flask")
+
+
+def new_smtp_transport(config: LettrConfig) -> Any:
+    """A core SMTP transport for ``config`` (not connected yet)."""
+    from lettr_core import SmtpTransport
+
+    if not hasattr(SmtpTransport, "send"):  # TODO(merge): the core SMTP door is not merged yet
+        return None
+    return SmtpTransport(config)  # type: ignore[call-arg]
+
+
+class Connection:
+    """Sends messages for one :class:`~lettr_flask.state.MailState`; use it with ``with``.
+
+    ``send`` checks a message the way Flask-Mail does (recipients, sender, header
+    injection), sends it unless sending is suppressed, stores the core
+    :class:`~lettr_core.SendResult` on ``message.lettr_result`` and fires
+    :data:`~lettr_flask.email_dispatched`. After ``MAIL_MAX_EMAILS`` messages the SMTP
+    session, if one is open, is closed and opened again.
+    """
+
+    def __init__(self, mail: MailState) -> None:
+        self.mail = mail
+        self.num_emails: int = 0
+        self._smtp: Any = None
+        self._mailer: Mailer | None = None
+
+    # -- Flask-Mail's attributes --------------------------------------------------------------
+    @property
+    def host(self) -> Any:
+        """The live ``smtplib`` connection while an SMTP session is open, else None."""
+        if self._smtp is None:
+            return None
+        return getattr(self._smtp, "connection", None)
+
+    def __enter__(self) -> Connection:
+        if not self.mail.suppress:
+            self._start()
+        self.num_emails = 0
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _start(self) -> Mailer:
+        if self._mailer is None:
+            config = self.mail.lettr_config
+            self._smtp = new_smtp_transport(config)
+            self._mailer = Mailer(config, api=self.mail.api_transport, smtp=self._smtp)
+            if config.transport == "smtp" and self._smtp is not None:
+                self._open_smtp()
+        return self._mailer
+
+    def _open_smtp(self) -> Any:
+        self._smtp.open()
+        host = self.host
+        if host is not None and self.mail.debug:
+            host.set_debuglevel(int(self.mail.debug))  # after login: no credentials echoed
+        return host
+
+    def configure_host(self) -> Any:
+        """(Re)open the SMTP session and return the live ``smtplib`` connection."""
+        fresh = self._mailer is None
+        self._start()
+        if self._smtp is None:
+            return None
+        if self.host is not None:
+            if fresh:
+                return self.host
+            self._smtp.close()
+        return self._open_smtp()
+
+    def close(self) -> None:
+        """Close this connection's SMTP session; the shared API transport stays pooled."""
+        smtp, self._smtp, self._mailer = self._smtp, None, None
+        if smtp is not None:
+            smtp.close()
+
+    # -- sending ------------------------------------------------------------------------------
+    def send(self, message: Any, envelope_from: Any = None) -> None:
+        """Check and send ``message`` (ours or a ``flask_mail.Message``).
+
+        ``envelope_from`` is the SMTP ``MAIL FROM`` address; Lettr's API manages the envelope
+        sender itself, so there it is not used.
+        """
+        if not getattr(message, "sender", None) and self.mail.default_sender:
+            message.sender = self.mail.default_sender
+        assert message.send_to, "No recipients have been added"
+        assert message.sender, (
+            "The message does not specify a sender and a default sender has not been configured"
+        )
+        if message_has_bad_headers(message):
+            raise BadHeaderError
+        if message.date is None:
+            message.date = time.time()
+        if not self.mail.suppress:
+            result = self.deliver(message, envelope_from)
+            try:
+                message.lettr_result = result
+            except AttributeError:  # a message class with __slots__
+                logger.debug("could not store lettr_result on %r", type(message))
+        email_dispatched.send(self._app(), message=message)
+        self.num_emails += 1
+        if self.num_emails == self.mail.max_emails:
+            self.num_emails = 0
+            if self.host is not None:
+                self.configure_host()
+
+    def deliver(self, message: Any, envelope_from: Any = None) -> SendResult:
+        """Send ``message`` now and return the core result: no Flask-Mail checks, no
+        suppression, no signal (``send`` adds those)."""
+        mailer = self._start()
+        email = to_email(message, ascii_attachments=bool(self.mail.ascii_attachments))
+        if envelope_from is not None:
+            logger.debug("envelope_from is not used: Lettr manages the envelope sender")
+        return mailer.send(email)
+
+    def send_message(self, *args: Any, **kwargs: Any) -> None:
+        """Build a :class:`~lettr_flask.Message` from the arguments and send it."""
+        self.send(Message(*args, **kwargs))
+
+    def _app(self) -> Any:
+        app = self.mail.app
+        if app is not None:
+            return app
+        return current_app._get_current_object()  # type: ignore[attr-defined]
