@@ -38,7 +38,8 @@ class LettrError(smtplib.SMTPException):
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        # not super(): the smtplib twins' __init__ take other arguments; ours set their fields
+        smtplib.SMTPException.__init__(self, message)
         self.message = message
         self.status = status
         self.smtp_code = smtp_code
