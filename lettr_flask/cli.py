@@ -47,7 +47,7 @@ def check_command() -> None:
         click.echo("API key: not set, mail goes through SMTP")
         return
     try:
-        data = state.api_transport.check_auth()
+        data = state.mailer.check_auth()
     except LettrError as error:
         raise click.ClickException(f"API key check failed: {error}") from None
     click.echo(f"API key: valid (team {data.get('team_id')})")
