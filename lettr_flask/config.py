@@ -97,15 +97,14 @@ def _smtp_from_mail_settings(
     settings: MailSettings, explicit: Mapping[str, Any]
 ) -> dict[str, Any]:
     host = str(explicit.get("SMTP_HOST") or settings.server)
-    # Flask-Mail logs in only when both a user name and a password are set; empty strings
-    # keep the core from falling back to Lettr's user and the API key on someone else's server
-    with_login = bool(settings.username and settings.password)
-    knobs: dict[str, Any] = {
-        "SMTP_HOST": host,
-        "SMTP_PORT": settings.port,
-        "SMTP_USERNAME": settings.username if with_login else "",
-        "SMTP_PASSWORD": settings.password if with_login else "",
-    }
+    knobs: dict[str, Any] = {"SMTP_HOST": host, "SMTP_PORT": settings.port}
+    if settings.username and settings.password:
+        knobs["SMTP_USERNAME"] = settings.username
+        knobs["SMTP_PASSWORD"] = settings.password
+    else:
+        # Flask-Mail logs in only with both set; an empty password keeps the core from
+        # offering the API key (it does so only to Lettr's relay or a loopback dev server)
+        knobs["SMTP_PASSWORD"] = ""
     if "SMTP_SECURITY" in explicit:
         return knobs
     if settings.use_tls and settings.use_ssl:

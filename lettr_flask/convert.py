@@ -8,6 +8,7 @@ extras are read with ``getattr`` and a default, so a foreign message simply has 
 from __future__ import annotations
 
 import unicodedata
+from email.utils import formatdate
 from typing import Any
 
 from lettr_core import Attachment as CoreAttachment
@@ -95,6 +96,22 @@ def _bodies(message: Any) -> dict[str, str | None]:
     return bodies
 
 
+def _headers(message: Any) -> dict[str, str]:
+    """``extra_headers``, plus Flask-Mail's ``Message-ID`` and ``Date`` for the SMTP wire
+    (the API path drops them: Lettr sets those headers itself)."""
+    headers: dict[str, str] = {}
+    msg_id = getattr(message, "msgId", None)
+    if msg_id:
+        headers["Message-ID"] = str(msg_id)
+    if getattr(message, "date", None) is not None:
+        headers["Date"] = formatdate(message.date, localtime=True)
+    for name, value in (getattr(message, "extra_headers", None) or {}).items():
+        for existing in [key for key in headers if key.lower() == str(name).lower()]:
+            del headers[existing]
+        headers[str(name)] = force_text(value)
+    return headers
+
+
 def to_email(message: Any, *, ascii_attachments: bool = False) -> Email:
     """Build the core :class:`~lettr_core.Email` for ``message``.
 
@@ -119,10 +136,7 @@ def to_email(message: Any, *, ascii_attachments: bool = False) -> Email:
             convert_attachment(item, ascii_filenames=ascii_attachments)
             for item in message.attachments or []
         ],
-        headers={
-            str(name): force_text(value)
-            for name, value in (getattr(message, "extra_headers", None) or {}).items()
-        },
+        headers=_headers(message),
         metadata=dict(getattr(message, "metadata", None) or {}),
         tag=_tag(message),
         template_slug=getattr(message, "template_id", None),

@@ -129,8 +129,8 @@ def test_without_key_it_is_flask_mail_over_smtp() -> None:
     config = state.lettr_config
     assert config.transport == "smtp"
     assert (config.smtp_host, config.smtp_port, config.smtp_security) == ("127.0.0.1", 25, "none")
-    # Flask-Mail logs in only with both a user name and a password: no Lettr fallback login
-    assert config.smtp_user == "" and not config.smtp_secret
+    # Flask-Mail logs in only with both a user name and a password set
+    assert not config.smtp_password and not config.smtp_secret
     assert state.api_transport is None
 
 
