@@ -8,6 +8,8 @@ With ``LETTR_API_KEY`` set (app config or environment) mail goes through Lettr's
 without it, through SMTP with Flask-Mail's ``MAIL_*`` settings.
 """
 
+from email.header import Header  # Flask-Mail's module exposes it; code imports it from there
+
 from .connection import Connection
 from .extension import Mail
 from .helpers import force_text, sanitize_address, sanitize_addresses, sanitize_subject
@@ -19,6 +21,7 @@ __all__ = [
     "Attachment",
     "BadHeaderError",
     "Connection",
+    "Header",
     "Mail",
     "MailState",
     "Message",

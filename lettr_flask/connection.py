@@ -18,6 +18,7 @@ from flask import current_app
 from lettr_core import LettrConfig, Mailer, SendResult
 
 from .convert import to_email
+from .helpers import sanitize_address, sanitize_addresses
 from .message import BadHeaderError, Message, message_has_bad_headers
 from .signals import email_dispatched
 
@@ -51,14 +52,29 @@ class Connection:
         self.num_emails: int = 0
         self._smtp: Any = None
         self._mailer: Mailer | None = None
+        self._host_override: Any = None
 
     # -- Flask-Mail's attributes --------------------------------------------------------------
     @property
     def host(self) -> Any:
-        """The live ``smtplib`` connection while an SMTP session is open, else None."""
+        """The live ``smtplib`` connection while an SMTP session is open, else None.
+
+        Assigning an object (as tests written for Flask-Mail do with a mock) makes ``send``
+        hand messages to its ``sendmail`` exactly as Flask-Mail does, bypassing Lettr.
+        """
+        if self._host_override is not None:
+            return self._host_override
         if self._smtp is None:
             return None
         return getattr(self._smtp, "connection", None)
+
+    @host.setter
+    def host(self, value: Any) -> None:
+        self._host_override = value
+
+    @host.deleter
+    def host(self) -> None:
+        self._host_override = None
 
     def __enter__(self) -> Connection:
         if not self.mail.suppress:
@@ -125,7 +141,9 @@ class Connection:
             raise BadHeaderError
         if message.date is None:
             message.date = time.time()
-        if not self.mail.suppress:
+        if self._host_override is not None:
+            self._sendmail(self._host_override, message, envelope_from)
+        elif not self.mail.suppress:
             result = self.deliver(message, envelope_from)
             try:
                 message.lettr_result = result
@@ -135,8 +153,19 @@ class Connection:
         self.num_emails += 1
         if self.num_emails == self.mail.max_emails:
             self.num_emails = 0
-            if self.host is not None:
+            if self._host_override is None and self.host is not None:
                 self.configure_host()
+
+    @staticmethod
+    def _sendmail(host: Any, message: Any, envelope_from: Any) -> None:
+        """Flask-Mail's own hand-off, used only for a ``host`` the caller assigned."""
+        host.sendmail(
+            sanitize_address(envelope_from or message.sender),
+            list(sanitize_addresses(message.send_to)),
+            message.as_bytes(),
+            message.mail_options,
+            message.rcpt_options,
+        )
 
     def deliver(self, message: Any, envelope_from: Any = None) -> SendResult:
         """Send ``message`` now and return the core result: no Flask-Mail checks, no

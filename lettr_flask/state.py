@@ -65,7 +65,13 @@ class MailState(MailMixin):
     Attributes as in Flask-Mail: ``server``, ``username``, ``password``, ``port``,
     ``use_tls``, ``use_ssl``, ``default_sender``, ``debug``, ``max_emails``, ``suppress``,
     ``ascii_attachments``; plus ``lettr_config`` and ``app``.
+
+    The private parts (lock, transports, ``app``) live in slots, so ``state.__dict__`` holds
+    only settings and two states read from the same configuration compare equal by
+    ``__dict__``, as Flask-Mail's do.
     """
+
+    __slots__ = ("_api", "_lock", "_mailer", "app")
 
     def __init__(self, settings: MailSettings, lettr_config: LettrConfig, app: Any = None) -> None:
         self.server = settings.server

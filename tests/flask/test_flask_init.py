@@ -231,3 +231,14 @@ def test_connect_without_init_is_a_runtime_error() -> None:
     app = Flask("bare")
     with app.app_context(), pytest.raises(RuntimeError):
         Mail().connect()
+
+
+def test_init_mail_state_equals_the_registered_one_by_dict() -> None:
+    app = make_app(LETTR_API_KEY=KEY, MAIL_MAX_EMAILS=5)
+    app.testing = True
+    mail = Mail(app)
+    assert mail.state is not None
+    _ = mail.state.mailer  # lazily built parts do not show in __dict__
+    again = mail.init_mail(app.config, app.debug, app.testing)
+    assert mail.state.__dict__ == again.__dict__
+    assert set(again.__dict__) == {*STATE_FIELDS, "lettr_config"}

@@ -350,3 +350,19 @@ def test_attachment_objects_in_the_constructor(api_app, mail, fake_api) -> None:
         mail.send(Message("x", ["a@example.com"], body="b",
                           attachments=[Attachment("a.csv", data="x,y")]))
     assert fake_api.bodies[0]["attachments"][0]["type"] == "text/csv"
+
+
+def test_an_assigned_host_gets_flask_mails_sendmail_call(api_app, mail, fake_api) -> None:  # type: ignore[no-untyped-def]
+    """Tests written for Flask-Mail patch ``conn.host`` with a mock and inspect sendmail."""
+    from unittest import mock
+
+    with api_app.app_context(), mail.connect() as conn, mock.patch.object(conn, "host") as host:
+        msg = Message("x", sender="from@example.com", recipients=["Zoë <to@example.com>"],
+                      body="b", mail_options=["SMTPUTF8"], rcpt_options=["NOTIFY=NEVER"])
+        conn.send(msg, envelope_from="bounce@example.com")
+        host.sendmail.assert_called_once_with(
+            "bounce@example.com", ["=?utf-8?q?Zo=C3=AB?= <to@example.com>"], msg.as_bytes(),
+            ["SMTPUTF8"], ["NOTIFY=NEVER"],
+        )
+    assert fake_api.calls == []
+    assert conn.host is None  # the patch is gone: back to Lettr
