@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 
-from .helpers import AddressLike, has_newline
+from .helpers import AddressLike, force_text, has_newline
 
 if TYPE_CHECKING:
     from lettr_core import SendResult
@@ -260,7 +260,7 @@ def message_has_bad_headers(message: Any) -> bool:
         candidates.append(message.reply_to)
     if any(has_newline(_as_header_text(value)) for value in candidates if value is not None):
         return True
-    subject = message.subject
+    subject = force_text(message.subject) if message.subject else ""
     if subject and has_newline(subject):
         for number, line in enumerate(subject.split("\r\n")):
             if not line.strip() or has_newline(line):

@@ -366,3 +366,42 @@ def test_an_assigned_host_gets_flask_mails_sendmail_call(api_app, mail, fake_api
         )
     assert fake_api.calls == []
     assert conn.host is None  # the patch is gone: back to Lettr
+
+
+class _Lazy:
+    """A lazy translation string stand-in (flask-babel's ``lazy_gettext`` returns one)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def test_lazy_strings_are_forced(api_app, mail, fake_api) -> None:  # type: ignore[no-untyped-def]
+    with api_app.app_context():
+        mail.send(Message(_Lazy("Willkommen"), ["a@example.com"], body=_Lazy("Hallo"),  # type: ignore[arg-type]
+                          html=_Lazy("<p>Hallo</p>")))  # type: ignore[arg-type]
+    body = fake_api.bodies[0]
+    assert (body["subject"], body["text"], body["html"]) == ("Willkommen", "Hallo", "<p>Hallo</p>")
+
+
+def test_a_retried_send_keeps_its_idempotency_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lettr_core.timing
+
+    waits: list[float] = []
+    monkeypatch.setattr(lettr_core.timing, "sleep", waits.append)
+    app = make_app(LETTR_API_KEY=KEY, LETTR_MAX_RETRIES=2)
+    mail = Mail(app)
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, f"{API}/emails", status=503, json={"message": "down"})
+        rsps.add(responses.POST, f"{API}/emails",
+                 json={"message": "ok", "data": {"request_id": "9", "accepted": 1,
+                                                 "rejected": 0}})
+        with app.app_context():
+            msg = Message("x", ["a@example.com"], body="b")
+            mail.send(msg)
+        keys = [call.request.headers["Idempotency-Key"] for call in rsps.calls]
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert msg.lettr_result is not None and msg.lettr_result.request_id == "9"
+    assert waits and max(waits) < 5  # the backoff went through the replaced sleep
