@@ -91,9 +91,11 @@ def send_test_command(
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--strict", is_flag=True, help="exit 1 when anything needs a change")
+@click.option("--strict", is_flag=True, help="exit with status 1 when a blocker is found")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="leave out files/directories matching GLOB; repeatable")
 @with_appcontext
-def audit_command(path: str | None, fmt: str, strict: bool) -> None:
+def audit_command(path: str | None, fmt: str, strict: bool, exclude: tuple[str, ...]) -> None:
     """Report SMTP use in PATH (default: the app's root) and what the switch needs."""
     try:
         from lettr_core.audit.cli import run_for_app_root
@@ -102,5 +104,5 @@ def audit_command(path: str | None, fmt: str, strict: bool) -> None:
             "the audit is not available in this version of lettr-mail (lettr_core.audit)"
         ) from None
     root = Path(path) if path else Path(current_app.root_path)
-    code = run_for_app_root(root, fmt, strict)
+    code = run_for_app_root(root, fmt, strict, exclude=exclude)
     raise SystemExit(int(code or 0))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
 import responses
+from flask import Flask
 from flaskhelpers import API, KEY, make_app
 
 from lettr_flask import Mail
@@ -95,8 +97,8 @@ def test_send_test_needs_a_sender() -> None:
 _HAS_AUDIT = importlib.util.find_spec("lettr_core.audit") is not None
 
 
-@pytest.mark.skipif(_HAS_AUDIT, reason="lettr_core.audit is present")
-def test_audit_without_the_audit_module_says_so() -> None:
+def test_audit_without_the_audit_module_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "lettr_core.audit.cli", None)  # import fails
     result = _app().test_cli_runner().invoke(args=["lettr", "audit"])
     assert result.exit_code == 1
     assert "audit is not available" in result.output
@@ -104,10 +106,32 @@ def test_audit_without_the_audit_module_says_so() -> None:
 
 @pytest.mark.skipif(not _HAS_AUDIT, reason="lettr_core.audit is not merged yet")
 def test_audit_reports_on_a_path(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(
-        "import smtplib\nsmtplib.SMTP('smtp.example.com', 587)\n", encoding="utf-8"
+    (tmp_path / "legacy.py").write_text(
+        "import smtplib\ns = smtplib.SMTP('smtp.example.com', 587)\ns.login('me', 'hunter2')\n",
+        encoding="utf-8",
     )
-    result = _app().test_cli_runner().invoke(
-        args=["lettr", "audit", str(tmp_path), "--format", "json"])
-    assert result.exit_code in (0, 1), result.output
-    assert json.loads(result.output)
+    runner = _app().test_cli_runner()
+    result = runner.invoke(args=["lettr", "audit", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    kinds = {f["kind"] for f in json.loads(result.output)["findings"]}
+    assert {"smtplib-direct", "hardcoded-credential"} <= kinds
+    assert "hunter2" not in result.output
+    strict = runner.invoke(args=["lettr", "audit", str(tmp_path), "--strict"])
+    assert strict.exit_code == 1  # a hard-coded credential is a blocker
+    excluded = runner.invoke(
+        args=["lettr", "audit", str(tmp_path), "--strict", "--exclude", "legacy.py"])
+    assert excluded.exit_code == 0, excluded.output
+
+
+@pytest.mark.skipif(not _HAS_AUDIT, reason="lettr_core.audit is not merged yet")
+def test_audit_defaults_to_the_app_root(tmp_path: Path) -> None:
+    (tmp_path / "mailer.py").write_text(
+        "import smtplib\nsmtplib.SMTP_SSL('smtp.example.com', 465)\n", encoding="utf-8")
+    app = Flask("rooted", root_path=str(tmp_path))
+    app.config["MAIL_DEFAULT_SENDER"] = "app@example.com"
+    Mail(app)
+    result = app.test_cli_runner().invoke(args=["lettr", "audit", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["root"] == str(tmp_path)
+    assert [f["file"] for f in report["findings"]] == ["mailer.py"]
