@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from lettr_core import LettrError
 from lettr_core.config import mask_secret
 
+from .connection import new_smtp_transport
 from .message import Message
 
 
@@ -31,9 +32,11 @@ def lettr_group() -> None:
 
 
 @lettr_group.command("check")
+@click.option("--smtp/--no-smtp", default=None,
+              help="also open an SMTP session (default: when SMTP may be used)")
 @with_appcontext
-def check_command() -> None:
-    """Show the mail configuration and check the API key against Lettr."""
+def check_command(smtp: bool | None) -> None:
+    """Show the mail configuration, check the API key and the SMTP login."""
     state = _state()
     config = state.lettr_config
     click.echo(f"transport: {config.transport} (API share {config.api_percent:g}%)")
@@ -45,12 +48,35 @@ def check_command() -> None:
     click.echo(f"suppress: {bool(state.suppress)} default sender: {state.default_sender}")
     if state.api_transport is None:
         click.echo("API key: not set, mail goes through SMTP")
+    else:
+        try:
+            data = state.mailer.check_auth()
+        except LettrError as error:
+            raise click.ClickException(f"API key check failed: {error}") from None
+        click.echo(f"API key: valid (team {data.get('team_id')})")
+    if smtp or (smtp is None and _smtp_in_use(config)):
+        _check_smtp(config)
+
+
+def _smtp_in_use(config: Any) -> bool:
+    """Whether any message may take the SMTP door with this configuration."""
+    return bool(
+        config.transport == "smtp" or config.api_percent < 100 or config.fallback_to_smtp
+    )
+
+
+def _check_smtp(config: Any) -> None:
+    transport = new_smtp_transport(config)
+    if transport is None:  # TODO(merge): only until the core SMTP door is merged
+        click.echo("SMTP: not checked (this lettr_core has no SMTP door yet)")
         return
     try:
-        data = state.mailer.check_auth()
+        transport.open()
     except LettrError as error:
-        raise click.ClickException(f"API key check failed: {error}") from None
-    click.echo(f"API key: valid (team {data.get('team_id')})")
+        raise click.ClickException(f"SMTP check failed: {error}") from None
+    finally:
+        transport.close()
+    click.echo(f"SMTP: connected to {config.smtp_host}:{config.smtp_port}")
 
 
 @lettr_group.command("send-test")

@@ -37,6 +37,28 @@ def new_smtp_transport(config: LettrConfig) -> Any:
     return SmtpTransport(config)  # type: ignore[call-arg]
 
 
+def _warn_smtp_only_options(message: Any, envelope_from: Any, sender: str) -> None:
+    """Say so when Flask-Mail's envelope options could not be honoured on the SMTP wire.
+
+    The core SMTP transport uses the From address as ``MAIL FROM`` and sends no ESMTP
+    options; over the API, Lettr manages the envelope itself, so nothing is lost there.
+    """
+    ignored = []
+    if envelope_from:
+        address = envelope_from[1] if isinstance(envelope_from, tuple) else str(envelope_from)
+        if sender.lower() not in address.lower():
+            ignored.append("envelope_from")
+    if getattr(message, "mail_options", None):
+        ignored.append("mail_options")
+    if getattr(message, "rcpt_options", None):
+        ignored.append("rcpt_options")
+    if ignored:
+        logger.warning(
+            "lettr_flask: %s not applied over SMTP (the From address is the envelope sender)",
+            ", ".join(ignored),
+        )
+
+
 class Connection:
     """Sends messages for one :class:`~lettr_flask.state.MailState`; use it with ``with``.
 
@@ -53,6 +75,9 @@ class Connection:
         self._smtp: Any = None
         self._mailer: Mailer | None = None
         self._host_override: Any = None
+        #: open the SMTP session on ``with`` (Flask-Mail's behaviour); ``Mail.send`` turns it
+        #: off so a message is checked before any I/O
+        self.connect_on_enter = True
 
     # -- Flask-Mail's attributes --------------------------------------------------------------
     @property
@@ -64,9 +89,7 @@ class Connection:
         """
         if self._host_override is not None:
             return self._host_override
-        if self._smtp is None:
-            return None
-        return getattr(self._smtp, "connection", None)
+        return None if self._smtp is None else self._smtp.connection
 
     @host.setter
     def host(self, value: Any) -> None:
@@ -79,6 +102,8 @@ class Connection:
     def __enter__(self) -> Connection:
         if not self.mail.suppress:
             self._start()
+            if self.connect_on_enter and self.mail.lettr_config.transport == "smtp":
+                self._open_smtp()
         self.num_emails = 0
         return self
 
@@ -95,26 +120,21 @@ class Connection:
             config = self.mail.lettr_config
             self._smtp = new_smtp_transport(config)
             self._mailer = Mailer(config, api=self.mail.api_transport, smtp=self._smtp)
-            if config.transport == "smtp" and self._smtp is not None:
-                self._open_smtp()
         return self._mailer
 
     def _open_smtp(self) -> Any:
+        if self._smtp is None:  # TODO(merge): only until the core SMTP door is merged
+            return None
         self._smtp.open()
-        host = self.host
+        host = self._smtp.connection
         if host is not None and self.mail.debug:
             host.set_debuglevel(int(self.mail.debug))  # after login: no credentials echoed
         return host
 
     def configure_host(self) -> Any:
         """(Re)open the SMTP session and return the live ``smtplib`` connection."""
-        fresh = self._mailer is None
         self._start()
-        if self._smtp is None:
-            return None
-        if self.host is not None:
-            if fresh:
-                return self.host
+        if self._smtp is not None:
             self._smtp.close()
         return self._open_smtp()
 
@@ -170,11 +190,14 @@ class Connection:
     def deliver(self, message: Any, envelope_from: Any = None) -> SendResult:
         """Send ``message`` now and return the core result: no Flask-Mail checks, no
         suppression, no signal (``send`` adds those)."""
-        mailer = self._start()
         email = to_email(message, ascii_attachments=bool(self.mail.ascii_attachments))
-        if envelope_from is not None:
-            logger.debug("envelope_from is not used: Lettr manages the envelope sender")
-        return mailer.send(email)
+        mailer = self._start()
+        if self.mail.debug and self.host is None and mailer.choose_transport(email) == "smtp":
+            self._open_smtp()  # open it here so MAIL_DEBUG shows the dialogue (after AUTH)
+        result = mailer.send(email)
+        if result.transport == "smtp":
+            _warn_smtp_only_options(message, envelope_from, email.from_email.email)
+        return result
 
     def send_message(self, *args: Any, **kwargs: Any) -> None:
         """Build a :class:`~lettr_flask.Message` from the arguments and send it."""

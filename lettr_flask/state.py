@@ -51,7 +51,9 @@ class MailMixin:
         With ``MAIL_SUPPRESS_SEND`` (the default under ``app.testing``) nothing is sent, but
         ``email_dispatched`` still fires.
         """
-        with self.connect() as connection:
+        connection = self.connect()
+        connection.connect_on_enter = False  # check the message before any I/O
+        with connection:
             connection.send(message)
 
     def send_message(self, *args: Any, **kwargs: Any) -> None:

@@ -55,7 +55,7 @@ def test_check_with_a_refused_key() -> None:
 
 
 def test_check_without_a_key_reports_smtp() -> None:
-    result = _app().test_cli_runner().invoke(args=["lettr", "check"])
+    result = _app().test_cli_runner().invoke(args=["lettr", "check", "--no-smtp"])
     assert result.exit_code == 0, result.output
     assert "transport: smtp" in result.output
     assert "127.0.0.1:25 security=none" in result.output
