@@ -12,7 +12,13 @@ from email.header import Header  # Flask-Mail's module exposes it; code imports 
 
 from .connection import Connection
 from .extension import Mail
-from .helpers import force_text, sanitize_address, sanitize_addresses, sanitize_subject
+from .helpers import (
+    FlaskMailUnicodeDecodeError,
+    force_text,
+    sanitize_address,
+    sanitize_addresses,
+    sanitize_subject,
+)
 from .message import Attachment, BadHeaderError, Message
 from .signals import email_dispatched, signals
 from .state import MailState, _Mail
@@ -21,6 +27,7 @@ __all__ = [
     "Attachment",
     "BadHeaderError",
     "Connection",
+    "FlaskMailUnicodeDecodeError",
     "Header",
     "Mail",
     "MailState",

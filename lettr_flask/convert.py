@@ -130,7 +130,8 @@ def to_email(message: Any, *, ascii_attachments: bool = False) -> Email:
         cc=list(message.cc or []),
         bcc=list(message.bcc or []),
         reply_to=[reply_to] if reply_to else [],
-        subject=unfold(force_text(subject)) if subject is not None else None,
+        # Flask-Mail's default subject is "" and means "no Subject header"
+        subject=unfold(force_text(subject)) if subject else None,
         **_bodies(message),
         attachments=[
             convert_attachment(item, ascii_filenames=ascii_attachments)

@@ -405,3 +405,9 @@ def test_a_retried_send_keeps_its_idempotency_key(monkeypatch: pytest.MonkeyPatc
     assert len(keys) == 2 and keys[0] == keys[1]
     assert msg.lettr_result is not None and msg.lettr_result.request_id == "9"
     assert waits and max(waits) < 5  # the backoff went through the replaced sleep
+
+
+def test_an_empty_subject_is_a_named_error_before_any_request(api_app, mail, fake_api) -> None:  # type: ignore[no-untyped-def]
+    with api_app.app_context(), pytest.raises(ValidationError, match="subject"):
+        mail.send(Message(recipients=["a@example.com"], body="b"))  # Flask-Mail's default ""
+    assert fake_api.calls == []
