@@ -67,9 +67,6 @@ def _smtp_in_use(config: Any) -> bool:
 
 def _check_smtp(config: Any) -> None:
     transport = new_smtp_transport(config)
-    if transport is None:  # TODO(merge): only until the core SMTP door is merged
-        click.echo("SMTP: not checked (this lettr_core has no SMTP door yet)")
-        return
     try:
         transport.open()
     except LettrError as error:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from lettr_core import LettrConfig, Mailer, SendResult
+from lettr_core import LettrConfig, Mailer, SendResult, SmtpTransport
 
 from .convert import to_email
 from .helpers import sanitize_address, sanitize_addresses
@@ -28,13 +28,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("lettr.flask")
 
 
-def new_smtp_transport(config: LettrConfig) -> Any:
+def new_smtp_transport(config: LettrConfig) -> SmtpTransport:
     """A core SMTP transport for ``config`` (not connected yet)."""
-    from lettr_core import SmtpTransport
-
-    if not hasattr(SmtpTransport, "send"):  # TODO(merge): the core SMTP door is not merged yet
-        return None
-    return SmtpTransport(config)  # type: ignore[call-arg]
+    return SmtpTransport(config)
 
 
 def _warn_smtp_only_options(message: Any, envelope_from: Any, sender: str) -> None:
@@ -72,7 +68,7 @@ class Connection:
     def __init__(self, mail: MailState) -> None:
         self.mail = mail
         self.num_emails: int = 0
-        self._smtp: Any = None
+        self._smtp: SmtpTransport | None = None
         self._mailer: Mailer | None = None
         self._host_override: Any = None
         #: open the SMTP session on ``with`` (Flask-Mail's behaviour); ``Mail.send`` turns it
@@ -123,8 +119,7 @@ class Connection:
         return self._mailer
 
     def _open_smtp(self) -> Any:
-        if self._smtp is None:  # TODO(merge): only until the core SMTP door is merged
-            return None
+        assert self._smtp is not None
         self._smtp.open()
         host = self._smtp.connection
         if host is not None and self.mail.debug:
@@ -134,8 +129,8 @@ class Connection:
     def configure_host(self) -> Any:
         """(Re)open the SMTP session and return the live ``smtplib`` connection."""
         self._start()
-        if self._smtp is not None:
-            self._smtp.close()
+        assert self._smtp is not None
+        self._smtp.close()
         return self._open_smtp()
 
     def close(self) -> None:

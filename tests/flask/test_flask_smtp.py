@@ -14,11 +14,7 @@ from flaskhelpers import API, KEY, make_app
 
 from lettr_core import AuthenticationError, TransportError, UnsupportedFeature
 from lettr_flask import Mail, Message, email_dispatched
-
-# the shared aiosmtpd+trustme server lands on main with the core SMTP door (issue 3)
-smtp_server_module = pytest.importorskip("tests.smtp_server")
-TEST_KEY = smtp_server_module.TEST_KEY
-SmtpTestServer = smtp_server_module.SmtpTestServer
+from tests.smtp_server import TEST_KEY, SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
