@@ -7,6 +7,7 @@ extras are read with ``getattr`` and a default, so a foreign message simply has 
 
 from __future__ import annotations
 
+import mimetypes
 import unicodedata
 from email.utils import formatdate
 from typing import Any
@@ -46,20 +47,28 @@ def _content_id(attachment: Any) -> str | None:
     return None
 
 
-def convert_attachment(attachment: Any, *, ascii_filenames: bool = False) -> CoreAttachment:
+def convert_attachment(
+    attachment: Any, *, ascii_filenames: bool = False, number: int = 1
+) -> CoreAttachment:
     """A Flask-Mail ``Attachment`` (ours or Flask-Mail's) as a core attachment.
 
     An inline part (``disposition="inline"`` or a ``Content-ID`` header) becomes an inline
-    attachment whose content id is that header, else its file name.
+    attachment whose content id is that header, else its file name. An attachment without a
+    file name (legal in Flask-Mail; Lettr's API needs one) is named ``attachment<number>``
+    with an extension guessed from its type.
     """
     filename = attachment.filename
     if filename is not None and ascii_filenames:
         filename = _ascii_filename(filename)
+    content_id = _content_id(attachment)
+    if not filename and content_id is None:
+        extension = mimetypes.guess_extension(attachment.content_type or "") or ".bin"
+        filename = f"attachment{number}{extension}"
     return CoreAttachment(
         filename=filename,
         content=attachment.data,
         mimetype=attachment.content_type,
-        content_id=_content_id(attachment),
+        content_id=content_id,
     )
 
 
@@ -134,8 +143,8 @@ def to_email(message: Any, *, ascii_attachments: bool = False) -> Email:
         subject=unfold(force_text(subject)) if subject else None,
         **_bodies(message),
         attachments=[
-            convert_attachment(item, ascii_filenames=ascii_attachments)
-            for item in message.attachments or []
+            convert_attachment(item, ascii_filenames=ascii_attachments, number=number)
+            for number, item in enumerate(message.attachments or [], start=1)
         ],
         headers=_headers(message),
         metadata=dict(getattr(message, "metadata", None) or {}),

@@ -411,3 +411,13 @@ def test_an_empty_subject_is_a_named_error_before_any_request(api_app, mail, fak
     with api_app.app_context(), pytest.raises(ValidationError, match="subject"):
         mail.send(Message(recipients=["a@example.com"], body="b"))  # Flask-Mail's default ""
     assert fake_api.calls == []
+
+
+def test_unnamed_attachments_get_a_name(api_app, mail, fake_api) -> None:  # type: ignore[no-untyped-def]
+    with api_app.app_context():
+        msg = Message("x", ["a@example.com"], body="b")
+        msg.attach(data=b"this is a test", content_type="text/plain")  # Flask-Mail allows it
+        msg.attach(data=b"\x00\x01")
+        mail.send(msg)
+    names = [a["name"] for a in fake_api.bodies[0]["attachments"]]
+    assert names == ["attachment1.txt", "attachment2.bin"]
