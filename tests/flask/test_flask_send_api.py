@@ -421,3 +421,16 @@ def test_unnamed_attachments_get_a_name(api_app, mail, fake_api) -> None:  # typ
         mail.send(msg)
     names = [a["name"] for a in fake_api.bodies[0]["attachments"]]
     assert names == ["attachment1.txt", "attachment2.bin"]
+
+
+def test_state_and_mail_share_the_sending_methods(api_app, mail, fake_api) -> None:  # type: ignore[no-untyped-def]
+    state = api_app.extensions["mail"]
+    for owner in (mail, state):
+        for name in ("send", "send_message", "connect", "record_messages"):
+            assert callable(getattr(owner, name)), (owner, name)
+    with api_app.app_context(), state.record_messages() as outbox:
+        state.send_message("from the state", recipients=["a@example.com"], body="b")
+        with state.connect() as conn:
+            conn.send_message("on its connection", recipients=["b@example.com"], body="b")
+    assert [m.subject for m in outbox] == ["from the state", "on its connection"]
+    assert [b["subject"] for b in fake_api.bodies] == ["from the state", "on its connection"]
