@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,3 +169,59 @@ def test_smtp_server_dropping_sessions_loses_nothing(
     )
     print("\n" + text)
     (tmp_path / "fault-summary.txt").write_text(text + "\n", encoding="utf-8")
+
+
+# -- lettr_flask --------------------------------------------------------------------------------
+
+
+def flask_app(server: DevServer, **config: object) -> Any:
+    from flask import Flask
+
+    app = Flask("faults")
+    app.config.update({
+        "LETTR_API_KEY": KEY, "LETTR_API_URL": server.api_url, "LETTR_MAX_RETRIES": 3,
+        "MAIL_DEFAULT_SENDER": ("Shop", "shop@example.com"), **config,
+    })
+    return app
+
+
+def flask_message(number: int) -> Any:
+    from lettr_flask import Message
+
+    return Message(faultrun.subject(number), recipients=[faultrun.recipient(number)],
+                   body=f"Message {number}")
+
+
+@pytest.mark.parametrize("entry", ["mail.send", "connection.send"])
+def test_flask(
+    entry: str, devserver_factory: Callable[..., DevServer], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from lettr_flask import Mail
+
+    sleep = faultrun.simulate_waiting(monkeypatch)
+    server, _ = faultrun.fault_server(devserver_factory)
+    app = flask_app(server)
+    mail = Mail(app)
+
+    def send_all() -> list[Outcome]:
+        outcomes = []
+        with app.app_context():
+            connection = mail.connect()
+            with connection:
+                for number in range(COUNT):
+                    message = flask_message(number)
+                    try:
+                        if entry == "mail.send":
+                            mail.send(message)
+                        else:
+                            connection.send(message)
+                    except LettrError as error:
+                        assert getattr(message, "lettr_result", None) is None
+                        outcomes.append(Outcome(number, error=error))
+                    else:
+                        outcomes.append(Outcome(number, request_id=message.lettr_result.request_id))
+        return outcomes
+
+    summary = faultrun.run(f"lettr_flask {entry}", server, send_all, sleep, tmp_path)
+    assert summary.accepted > COUNT * 0.9
