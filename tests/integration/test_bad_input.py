@@ -275,6 +275,125 @@ CORE_CASES = [
 ]
 
 
+# -- lettr_flask ------------------------------------------------------------------------------
+
+
+def flask_send(config: dict[str, Any] | None = None, connection: bool = False,
+               **fields: Any) -> Callable[[Wire], Any]:
+    """``mail.send`` (or ``connection.send``) of a lettr_flask Message built from a valid base
+    plus ``fields``, in an app configured for the loopback servers plus ``config``."""
+
+    def act(wire: Wire) -> Any:
+        from flask import Flask
+
+        from lettr_flask import Mail, Message
+
+        app = Flask("bad_input")
+        settings: dict[str, Any] = {
+            "LETTR_API_KEY": KEY, "LETTR_API_URL": wire.api.api_url, "LETTR_MAX_RETRIES": 0,
+            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": wire.smtp.port,
+            "MAIL_DEFAULT_SENDER": FROM,
+        }
+        for name, value in (config or {}).items():
+            if value is None:
+                settings.pop(name, None)
+            else:
+                settings[name] = value
+        app.config.update(settings)
+        mail = Mail(app)
+        base: dict[str, Any] = {"subject": "Hi", "recipients": [TO], "body": "x"}
+        base.update(fields)
+        attachments = base.pop("attach", [])
+        with app.app_context():
+            message = Message(**base)
+            for attachment in attachments:
+                message.attach(*attachment)
+            if connection:
+                with mail.connect() as conn:
+                    conn.send(message)
+            else:
+                mail.send(message)
+        return message
+
+    return act
+
+
+def _flask_bad_header() -> type[BaseException]:
+    from lettr_flask import BadHeaderError
+
+    return BadHeaderError
+
+
+FLASK_CASES = [
+    # Flask-Mail's own checks keep Flask-Mail's exceptions (code may catch them)
+    Case("flask-subject-crlf", _flask_bad_header(), flask_send(subject="Hi" + CRLF_INJECTION)),
+    Case("flask-sender-crlf", _flask_bad_header(),
+         flask_send(sender="shop@example.com\r\nBcc: v@example.com")),
+    Case("flask-recipient-crlf", _flask_bad_header(),
+         flask_send(recipients=["ann@example.com\nBcc: v@example.com"])),
+    Case("flask-reply-to-crlf", _flask_bad_header(),
+         flask_send(reply_to="r@example.com\r\nX: y")),
+    Case("flask-no-recipients", AssertionError, flask_send(recipients=[])),
+    # the core's named errors for everything else
+    Case("flask-header-value-crlf", HeaderInjection,
+         flask_send(extra_headers={"X-Order": "1" + CRLF_INJECTION})),
+    Case("flask-cc-crlf-name", HeaderInjection,
+         flask_send(cc=[("Bob\r\nBcc: v@example.com", "bob@example.com")])),
+    Case("flask-malformed-recipient", InvalidAddress, flask_send(recipients=["ann.example.com"])),
+    Case("flask-malformed-sender", InvalidAddress, flask_send(sender="shop@")),
+    Case("flask-only-bcc", ValidationError, flask_send(recipients=[], bcc=["b@example.com"])),
+    Case("flask-eleven-headers", LimitExceeded,
+         flask_send(extra_headers={f"X-H{n}": "v" for n in range(11)})),
+    Case("flask-header-value-999", LimitExceeded, flask_send(extra_headers={"X-L": "v" * 999})),
+    Case("flask-tag-65", LimitExceeded, flask_send(tag="t" * 65)),
+    Case("flask-two-tags", ValidationError, flask_send(tags=["a", "b"])),
+    Case("flask-metadata-nested", ValidationError, flask_send(metadata={"a": {"b": 1}})),
+    Case("flask-metadata-51-keys", LimitExceeded,
+         flask_send(metadata={f"k{n}": "v" for n in range(51)})),
+    Case("flask-metadata-key-41", LimitExceeded, flask_send(metadata={"k" * 41: "v"})),
+    Case("flask-metadata-value-501", LimitExceeded, flask_send(metadata={"k": "v" * 501})),
+    Case("flask-send-at-naive", ScheduleError, flask_send(send_at=datetime(2030, 1, 1))),
+    Case("flask-send-at-past", ScheduleError, flask_send(send_at=NOW - timedelta(minutes=1))),
+    Case("flask-send-at-4-minutes", ScheduleError,
+         flask_send(send_at=NOW + timedelta(minutes=4))),
+    Case("flask-send-at-4-days", ScheduleError, flask_send(send_at=NOW + timedelta(days=4))),
+    Case("flask-template-version-0", ValidationError,
+         flask_send(template_id="welcome", template_version=0)),
+    Case("flask-attachment-name-256", LimitExceeded,
+         flask_send(attach=[("n" * 256, "text/plain", b"x")])),
+    Case("flask-attachments-over-5mb", LimitExceeded,
+         flask_send(attach=[("big.bin", "application/octet-stream", BIG)])),
+    Case("flask-attachment-data-int", ValidationError,
+         flask_send(attach=[("a.txt", "text/plain", 42)])),
+    Case("flask-unknown-alternative", UnsupportedFeature,
+         flask_send(alts={"calendar": "BEGIN:VCALENDAR"})),
+    Case("flask-lazy-subject-fails", ValidationError, flask_send(subject=Unrenderable())),
+    Case("flask-lazy-body-fails", ValidationError, flask_send(body=Unrenderable())),
+    Case("flask-lazy-html-fails", ValidationError, flask_send(html=Unrenderable())),
+    Case("flask-lazy-subject-fails-on-connection", ValidationError,
+         flask_send(connection=True, subject=Unrenderable())),
+    Case("flask-template-over-smtp-per-message", UnsupportedFeature,
+         flask_send(template_id="welcome", lettr_transport="smtp")),
+    Case("flask-template-without-api-key", UnsupportedFeature,
+         flask_send({"LETTR_API_KEY": None}, template_id="welcome")),
+    # configuration: refused when Mail(app) reads it
+    Case("flask-key-without-prefix", ConfigurationError,
+         flask_send({"LETTR_API_KEY": "sk_" + "0" * 64})),
+    Case("flask-unknown-transport", ConfigurationError, flask_send({"LETTR_TRANSPORT": "fax"})),
+    Case("flask-api-percent-150", ConfigurationError, flask_send({"LETTR_API_PERCENT": 150})),
+    Case("flask-plaintext-smtp-remote", ConfigurationError,
+         flask_send({"MAIL_SERVER": "smtp.example.com", "MAIL_PORT": 25})),
+    Case("flask-tls-and-ssl", ConfigurationError,
+         flask_send({"MAIL_USE_TLS": True, "MAIL_USE_SSL": True})),
+    Case("flask-unknown-lettr-setting", ConfigurationError, flask_send({"LETTR_API_KYE": KEY})),
+]
+
+
+@pytest.mark.parametrize("case", FLASK_CASES, ids=[case.id for case in FLASK_CASES])
+def test_flask_refuses_before_the_wire(case: Case, wire: Wire) -> None:
+    _check(case, wire)
+
+
 def _check(case: Case, wire: Wire) -> None:
     with pytest.raises(BaseException) as caught:  # the exact class is checked below
         case.act(wire)
@@ -295,7 +414,8 @@ def test_core_refuses_before_the_wire(case: Case, wire: Wire) -> None:
 
 def test_the_catalogue_is_large_enough() -> None:
     assert len(CORE_CASES) >= 40
-    assert len({case.id for case in CORE_CASES}) == len(CORE_CASES)
+    every = CORE_CASES + FLASK_CASES
+    assert len({case.id for case in every}) == len(every)
 
 
 def test_a_good_message_does_reach_the_wire(wire: Wire) -> None:
