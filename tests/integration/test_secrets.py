@@ -352,3 +352,52 @@ def test_dev_server_pages_never_show_a_key(
         seen.texts[page] = response.text
         seen.texts[page + " headers"] = repr(dict(response.headers))
     seen.objects.append(server)
+
+
+# -- lettr_flask ----------------------------------------------------------------------------------
+
+
+def flask_app(**config: Any) -> Any:
+    from flask import Flask
+
+    app = Flask("secrets")
+    app.config.update({"MAIL_DEFAULT_SENDER": "shop@example.com", "LETTR_MAX_RETRIES": 1,
+                       **config})
+    return app
+
+
+def test_flask_error_paths_and_debug_output(
+    smtp_server_factory: Callable[..., SmtpTestServer], trust_smtp_ca: Any,
+    devserver_factory: Callable[..., DevServer], capsys: pytest.CaptureFixture[str], seen: Seen,
+) -> None:
+    from lettr_flask import Mail, Message
+
+    server = smtp_server_factory("starttls", password=SMTP_PASSWORD)
+    api = devserver_factory(api_key="lttr_" + "0" * 64)  # knows another key: 401
+    smtp_settings = {"MAIL_SERVER": server.host, "MAIL_PORT": server.port, "MAIL_USE_TLS": True,
+                     "MAIL_USERNAME": "lettr", "MAIL_DEBUG": True}
+    # a good login with MAIL_DEBUG on: smtplib prints the dialogue, after AUTH only
+    good = flask_app(LETTR_API_KEY=API_KEY, LETTR_TRANSPORT="smtp", MAIL_PASSWORD=SMTP_PASSWORD,
+                     **smtp_settings)
+    mail = Mail(good)
+    with good.app_context():
+        message = Message("Hi", recipients=["ann@example.com"], body="x")
+        mail.send(message)
+        seen.objects.extend([mail, good.extensions["mail"], message, message.lettr_result])
+    assert len(server.received) == 1
+    # a refused login (535) and a refused key (401)
+    bad = flask_app(LETTR_API_KEY=API_KEY, LETTR_API_URL=api.api_url, LETTR_TRANSPORT="smtp",
+                    MAIL_PASSWORD=SMTP_PASSWORD + "-old", **smtp_settings)
+    bad_mail = Mail(bad)
+    with bad.app_context():
+        seen.error(lambda: bad_mail.send(Message("Hi", recipients=["a@example.com"], body="x")))
+        connection = bad_mail.connect()
+        seen.objects.append(connection)
+        seen.error(lambda: bad_mail.send(Message("Hi", recipients=["a@example.com"], body="x",
+                                                 lettr_transport="api")))
+    seen.error(lambda: Mail(flask_app(LETTR_API_KEY=API_KEY.replace("lttr_", "key_"))))
+    seen.error(lambda: Mail(flask_app(LETTR_API_KEY=API_KEY, LETTR_MAX_RETRIES=API_KEY)))
+    output = capsys.readouterr()
+    seen.texts["stdout"] = output.out
+    seen.texts["stderr (MAIL_DEBUG)"] = output.err
+    assert output.err, "MAIL_DEBUG printed nothing: the check above would be vacuous"
