@@ -422,3 +422,46 @@ def test_a_good_message_does_reach_the_wire(wire: Wire) -> None:
     """The harness can fail: the same path with a good message is counted."""
     result = core_send()(wire)
     assert result.request_id and wire.api.stats["requests"] == 1
+
+
+# -- the SMTP door: a non-ASCII local part needs SMTPUTF8 ------------------------------------------
+# The client learns what the server offers from its EHLO answer, so these cases connect; the
+# check is that nothing is sent: no MAIL FROM, nothing received.
+
+
+@pytest.mark.parametrize("where", ["to", "cc", "from"])
+def test_core_non_ascii_local_part_without_smtputf8(
+    where: str, smtp_server_factory: Callable[..., Any], trust_smtp_ca: Any
+) -> None:
+    from lettr_core.errors import SmtpUtf8Unsupported
+
+    server = smtp_server_factory("starttls", smtputf8=False)
+    fields: dict[str, Any] = {"from_email": FROM, "to": [TO], "subject": "Hi", "text": "x"}
+    if where == "from":
+        fields["from_email"] = "jörg@example.com"
+    else:
+        fields[where] = ["jörg@example.com"]
+    with Mailer(server.config()) as mailer, pytest.raises(SmtpUtf8Unsupported) as caught:
+        mailer.send(Email(**fields))
+    assert type(caught.value) is SmtpUtf8Unsupported
+    assert "SMTPUTF8" in str(caught.value)
+    assert server.received == []
+
+
+def test_flask_non_ascii_local_part_without_smtputf8(
+    smtp_server_factory: Callable[..., Any], trust_smtp_ca: Any
+) -> None:
+    from flask import Flask
+
+    from lettr_core.errors import SmtpUtf8Unsupported
+    from lettr_flask import Mail, Message
+
+    server = smtp_server_factory("starttls", smtputf8=False)
+    app = Flask("smtputf8")
+    app.config.update({"MAIL_SERVER": server.host, "MAIL_PORT": server.port,
+                       "MAIL_USE_TLS": True, "MAIL_USERNAME": server.user,
+                       "MAIL_PASSWORD": server.password, "MAIL_DEFAULT_SENDER": FROM})
+    mail = Mail(app)
+    with app.app_context(), pytest.raises(SmtpUtf8Unsupported):
+        mail.send(Message("Hi", recipients=["jörg@example.com"], body="x"))
+    assert server.received == []
