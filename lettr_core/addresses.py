@@ -79,7 +79,8 @@ def encode_domain(domain: str, field: str = "address") -> str:
     labels = ascii_domain.split(".")
     if ascii_domain == "localhost":
         return ascii_domain
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) \
+            or len(labels[-1]) < 2:  # no top-level domain has one character
         raise InvalidAddress(f"domain {domain!r} is not a valid domain name", field=field)
     return ascii_domain
 

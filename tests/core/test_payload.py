@@ -283,7 +283,7 @@ _addr = st.from_regex(r"[a-z]{1,10}@[a-z]{1,10}\.(com|org|example)", fullmatch=T
 @given(
     to=st.lists(_addr, min_size=1, max_size=120),
     cc=st.lists(_addr, max_size=5),
-    subject=_text,
+    subject=_text.filter(bool),
     text=st.one_of(st.none(), _text.filter(bool)),
     html=st.one_of(st.none(), _text.filter(bool)),
     metadata=st.dictionaries(_key, _scalar, max_size=50),
