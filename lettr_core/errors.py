@@ -38,7 +38,9 @@ class LettrError(smtplib.SMTPException):
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        # not super(): in subclasses that also derive from smtplib.SMTPAuthenticationError or
+        # SMTPRecipientsRefused, the next __init__ in the MRO takes other arguments
+        smtplib.SMTPException.__init__(self, message)
         self.message = message
         self.status = status
         self.smtp_code = smtp_code
