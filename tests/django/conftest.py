@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,9 +40,16 @@ if not settings.configured:
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
         DEFAULT_FROM_EMAIL="Lettr Tests <webmaster@example.com>",
         SERVER_EMAIL="server@example.com",
-        ADMINS=[("Admin", "admin@example.com")],
-        MANAGERS=[("Manager", "manager@example.com")],
+        # Django 6.0+ takes plain addresses (pairs are deprecated); 5.2 needs pairs
+        ADMINS=["admin@example.com"] if django.VERSION >= (6, 0) else [("A", "admin@example.com")],
+        MANAGERS=(
+            ["manager@example.com"] if django.VERSION >= (6, 0) else [("M", "manager@example.com")]
+        ),
         EMAIL_SUBJECT_PREFIX="[Django] ",
+        TEMPLATES=[{
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [str(Path(__file__).parent / "templates")],
+        }],
         USE_TZ=True,
         TIME_ZONE="UTC",
         LETTR=LETTR,

@@ -18,7 +18,7 @@ from lettr_core import AuthenticationError, LettrError, SendResult
 from lettr_core.errors import InvalidAddress, ServerError
 from lettr_django.backend import EmailBackend
 
-from .conftest import FakeApi, lettr_error
+from .conftest import MAILERS_API, FakeApi, lettr_error
 
 
 def backend(**kwargs: Any) -> EmailBackend:
@@ -273,8 +273,9 @@ def test_fail_silently_swallows_lettr_errors_and_counts_what_was_sent(api: FakeA
     ]
     assert backend(fail_silently=True).send_messages(messages) == 1
     assert isinstance(messages[0].lettr_error, ServerError)
-    assert mail.send_mail("bad", "x", "from@example.com", ["a@example.com"],
-                          fail_silently=True) == 0
+    if not MAILERS_API:  # Django 6.1 deprecates send_mail(fail_silently=...)
+        assert mail.send_mail("bad", "x", "from@example.com", ["a@example.com"],
+                              fail_silently=True) == 0
 
 
 def test_fail_silently_never_hides_configuration_errors() -> None:
