@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import django
