@@ -38,8 +38,7 @@ class LettrError(smtplib.SMTPException):
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        # not super(): in subclasses that also derive from smtplib.SMTPAuthenticationError or
-        # SMTPRecipientsRefused, the next __init__ in the MRO takes other arguments
+        # not super(): the smtplib twins' __init__ take other arguments; ours set their fields
         smtplib.SMTPException.__init__(self, message)
         self.message = message
         self.status = status

@@ -77,6 +77,20 @@ class Mailer:
         except LettrError as error:
             return error
 
+    def check_auth(self) -> dict[str, Any]:
+        """``GET /auth/check`` through the API door."""
+        result: dict[str, Any] = self.api.check_auth()
+        return result
+
+    def get_email(self, request_id: str) -> dict[str, Any]:
+        """``GET /emails/{request_id}`` through the API door."""
+        result: dict[str, Any] = self.api.get_email(request_id)
+        return result
+
+    def cancel_scheduled(self, request_id: str) -> None:
+        """``DELETE /emails/scheduled/{request_id}`` through the API door."""
+        self.api.cancel_scheduled(request_id)
+
     def open(self) -> None:
         """Nothing to do: doors open lazily."""
 

@@ -45,7 +45,7 @@ class RateLimiter:
     @property
     def rate(self) -> float:
         """Requests per second currently allowed."""
-        return 1.0 / self._interval / _MARGIN if self._interval else float("inf")
+        return _MARGIN / self._interval if self._interval else float("inf")
 
     @rate.setter
     def rate(self, value: float) -> None:
