@@ -339,3 +339,22 @@ def test_attached_message_rfc822(api: FakeApi) -> None:
     import base64
 
     assert b"Subject: Inner" in base64.b64decode(attachment["data"])
+
+
+def test_retries_through_the_backend_keep_one_idempotency_key(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lettr_core.timing
+
+    waits: list[float] = []
+    monkeypatch.setattr(lettr_core.timing, "sleep", waits.append)
+    answers = iter([(503, lettr_error(503, "server_error", "busy"))])
+    api.answer = lambda body: next(
+        answers,
+        (200, {"message": "ok", "data": {"request_id": "r9", "accepted": 1, "rejected": 0}}),
+    )
+    message = EmailMessage("Subject", "x", "from@example.com", ["a@example.com"])
+    assert backend(max_retries=2).send_messages([message]) == 1
+    assert message.lettr_result.request_id == "r9"
+    assert len(api.bodies) == 2 and len(waits) == 1
+    assert api.headers[0]["Idempotency-Key"] == api.headers[1]["Idempotency-Key"]
