@@ -356,5 +356,6 @@ def test_retries_through_the_backend_keep_one_idempotency_key(
     message = EmailMessage("Subject", "x", "from@example.com", ["a@example.com"])
     assert backend(max_retries=2).send_messages([message]) == 1
     assert message.lettr_result.request_id == "r9"
-    assert len(api.bodies) == 2 and len(waits) == 1
+    assert len(api.bodies) == 2
+    assert waits and max(waits) < 5  # the backoff went through the replaceable wait
     assert api.headers[0]["Idempotency-Key"] == api.headers[1]["Idempotency-Key"]

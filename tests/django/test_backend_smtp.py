@@ -144,8 +144,10 @@ def test_bad_credentials_raise_the_smtp_error_class(server: Any) -> None:
 def test_api_only_extras_on_the_smtp_door_are_refused(server: Any) -> None:
     message = EmailMessage("S", "B", "from@example.com", ["to@example.com"])
     message.template_id = "welcome"  # type: ignore[attr-defined]
+    with override_settings(LETTR={}):  # no API key anywhere: the API door is closed
+        connection = smtp_backend(server)
     with pytest.raises(UnsupportedFeature):
-        smtp_backend(server, api_key=None).send_messages([message])
+        connection.send_messages([message])
     assert server.received == []
 
 
@@ -208,6 +210,22 @@ def test_plaintext_email_host_on_loopback(smtp_server_factory: Callable[..., Any
     with override_settings(LETTR={}, EMAIL_HOST=server.host, EMAIL_PORT=server.port):
         assert mail.send_mail("Local", "Body", "from@example.com", ["to@example.com"]) == 1
     assert server.received[0].message["Subject"] == "Local"
+
+
+@pytest.mark.usefixtures("no_mailers")
+def test_no_login_without_email_host_user_even_with_an_api_key(
+    smtp_server_factory: Callable[..., Any],
+) -> None:
+    """Django logs in only when EMAIL_HOST_USER is set; the SMTP door does the same, and never
+    offers the API key to the application's own server."""
+    from .conftest import LETTR
+
+    server = smtp_server_factory("none", auth=False)
+    with override_settings(
+        LETTR={**LETTR, "TRANSPORT": "smtp"}, EMAIL_HOST=server.host, EMAIL_PORT=server.port
+    ):
+        assert mail.send_mail("Local", "Body", "from@example.com", ["to@example.com"]) == 1
+    assert server.logins == []
 
 
 @pytest.mark.usefixtures("no_mailers")
