@@ -359,3 +359,30 @@ def test_retries_through_the_backend_keep_one_idempotency_key(
     assert len(api.bodies) == 2
     assert waits and max(waits) < 5  # the backoff went through the replaceable wait
     assert api.headers[0]["Idempotency-Key"] == api.headers[1]["Idempotency-Key"]
+
+
+def test_send_mass_mail(api: FakeApi) -> None:
+    datatuple = (
+        ("Subject 1", "Body 1", "from@example.com", ["a@example.com"]),
+        ("Subject 2", "Body 2", "from@example.com", ["b@example.com", "c@example.com"]),
+    )
+    assert mail.send_mass_mail(datatuple) == 2
+    assert sorted(body["subject"] for body in api.bodies) == ["Subject 1", "Subject 2"]
+
+
+def test_a_message_whose_every_recipient_was_rejected_is_not_counted(api: FakeApi) -> None:
+    api.answer = lambda body: (
+        200, {"message": "ok", "data": {"request_id": "r", "accepted": 0, "rejected": 1}}
+    )
+    message = EmailMessage("Subject", "x", "from@example.com", ["gone@example.com"])
+    assert backend().send_messages([message]) == 0
+    assert message.lettr_result.rejected == 1
+
+
+def test_more_than_fifty_recipients_are_split_and_summed(api: FakeApi) -> None:
+    to = [f"r{n}@example.com" for n in range(60)]
+    message = EmailMessage("Subject", "x", "from@example.com", to)
+    assert backend().send_messages([message]) == 1
+    assert [len(body["to"]) for body in api.bodies] == [50, 10]
+    assert message.lettr_result.accepted == 60
+    assert message.lettr_result.request_ids == ["req-1", "req-2"]

@@ -246,3 +246,13 @@ def test_version_specific_routing_is_what_the_matrix_expects() -> None:
     from django.conf import settings
 
     assert hasattr(settings, "MAILERS") is (django.VERSION >= (6, 1))
+
+
+@pytest.mark.skipif(not MAILERS_API, reason="MAILERS is Django 6.1+")
+def test_deprecated_get_connection_with_fail_silently_under_mailers(api: FakeApi) -> None:
+    """Django 6.1 passes fail_silently and _ignore_unknown_kwargs to the default mailer."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        connection = mail.get_connection(fail_silently=True)
+    assert isinstance(connection, EmailBackend)
+    assert (connection.alias, connection.fail_silently) == ("default", True)
