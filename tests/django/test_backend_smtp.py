@@ -233,3 +233,24 @@ def test_plaintext_to_a_remote_email_host_is_refused() -> None:
     with override_settings(LETTR={}, EMAIL_HOST="smtp.example.com", EMAIL_PORT=25), \
             pytest.raises(ImproperlyConfigured, match="requires TLS"):
         EmailBackend()
+
+
+def test_lettr_sendtest_through_the_smtp_door(
+    smtp_server_factory: Callable[..., Any], trust_smtp_ca: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from .conftest import LETTR
+
+    server = smtp_server_factory("starttls")
+    options = {
+        **LETTR, "SMTP_HOST": server.host, "SMTP_PORT": server.port,
+        "SMTP_USERNAME": server.user, "SMTP_PASSWORD": server.password, "SMTP_TIMEOUT": 10,
+    }
+    out = StringIO()
+    with override_settings(LETTR=options):  # API key set: only --transport picks SMTP
+        call_command("lettr_sendtest", "to@example.com", "--transport", "smtp", stdout=out)
+    assert "smtp door" in out.getvalue()
+    assert server.received[0].rcpt_tos == ["to@example.com"]
