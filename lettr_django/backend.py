@@ -25,10 +25,10 @@ from typing import Any
 import django
 from django.core.mail.backends.base import BaseEmailBackend
 
-from lettr_core import Email, LettrError, Mailer, SendResult
+from lettr_core import ConfigurationError, Email, LettrError, Mailer, SendResult
 
 from .convert import to_email
-from .settings import OPTION_NAMES, build_config
+from .settings import OPTION_NAMES, LettrImproperlyConfigured, build_config
 from .signals import CancelSend, post_send, pre_send
 
 _MAILERS_API = django.VERSION >= (6, 1)
@@ -105,7 +105,10 @@ class EmailBackend(BaseEmailBackend):
         self.alias = alias
         self.fail_silently = bool(fail_silently)
         self.config = build_config(options, alias=alias)
-        self.mailer = self.mailer_class(self.config)
+        try:
+            self.mailer = self.mailer_class(self.config)
+        except ConfigurationError as error:
+            raise LettrImproperlyConfigured(str(error), setting=error.setting) from None
         self._lock = threading.RLock()
         self._is_open = False
 
