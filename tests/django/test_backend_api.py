@@ -84,10 +84,6 @@ def test_send_many_from_a_generator_consumed_once(api: FakeApi) -> None:
     assert sorted(body["subject"] for body in api.bodies) == ["Subject 0", "Subject 1", "Subject 2"]
 
 
-@pytest.mark.xfail(
-    reason="interim Mailer.send_many does not coalesce yet (full router: smtp branch)",
-    strict=False,
-)
 def test_identical_newsletters_coalesce_into_one_request(api: FakeApi) -> None:
     messages = [
         EmailMessage("News", "Same content", "from@example.com", [f"reader{n}@example.com"])
