@@ -57,16 +57,11 @@ if not settings.configured:
     )
     django.setup()
 
-try:  # the lead's SendEmailRequest schema checker, when it has landed
-    from tests.schema import assert_valid_request as _schema_check
-except ImportError:  # pragma: no cover - depends on merge order
-    _schema_check = None
-
-
 def assert_valid_request(body: Any) -> None:
-    """Validate ``body`` against the spec's SendEmailRequest schema when available."""
-    if _schema_check is not None:
-        _schema_check(body)
+    """Validate ``body`` against the spec's SendEmailRequest/ScheduleEmailRequest schema."""
+    from tests.schema import assert_valid_request as check
+
+    check(body)
 
 
 class FakeApi:
