@@ -66,3 +66,23 @@ def test_gradual_migration_splits_stably_between_the_doors(
     assert set(doors) == set(readers)
     assert all(len(taken) == 1 for taken in doors.values())  # stable per recipient
     assert {door for taken in doors.values() for door in taken} == {"api", "smtp"}
+
+
+def test_fallback_to_smtp_when_the_api_keeps_failing(
+    devserver_factory: Callable[..., Any], devserver_api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lettr_core.timing
+
+    monkeypatch.setattr(lettr_core.timing, "sleep", lambda seconds: None)  # no real backoff
+    server = devserver_factory(tls=False, fail_rate=1.0, fail_status=503)
+    options = lettr_settings(
+        server, devserver_api_key, FALLBACK_TO_SMTP=True, MAX_RETRIES=1,
+        SMTP_HOST=server.smtp_host, SMTP_PORT=server.smtp_port, SMTP_SECURITY="none",
+        SMTP_TIMEOUT=10,
+    )
+    message = EmailMessage("Still delivered", "Body", "app@example.com", ["ann@example.com"])
+    with override_settings(LETTR=options):
+        assert EmailBackend().send_messages([message]) == 1
+    assert message.lettr_result.transport == "smtp"
+    assert message.lettr_result.fallback is True
+    assert [m["door"] for m in server.messages()] == ["smtp"]
