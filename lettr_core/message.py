@@ -102,8 +102,9 @@ class Email:
     send_at: datetime | None = None
     idempotency_key: str | None = None
     transport: TransportName | None = None
-    #: raw ``SendEmailRequest`` fields deep-merged into the API body last (an escape hatch)
-    esp_extra: dict[str, Any] = field(default_factory=dict)
+    #: raw ``SendEmailRequest`` fields deep-merged into the API body last (an escape hatch);
+    #: any mapping, stored as a dict (checked in ``__post_init__``)
+    esp_extra: Any = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.from_email = parse_address(self.from_email, "from")
