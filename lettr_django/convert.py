@@ -102,6 +102,11 @@ def to_email(message: Any, *, ignore_unsupported: bool = False) -> Email:
     fields.update(_extras(message, ignore=ignore_unsupported))
     if amp_html and fields.get("amp_html") is None:
         fields["amp_html"] = amp_html
+    templated = fields.get("template_slug") or any(
+        name.lower() == "x-lettr-template-slug" for name in headers
+    )
+    if templated and not fields["subject"]:
+        fields["subject"] = None  # Django's default "" must not blank the template's subject
     return Email(**fields)
 
 

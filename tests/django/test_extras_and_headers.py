@@ -66,6 +66,16 @@ def test_every_extra_reaches_the_api_body(api: FakeApi) -> None:
     assert message.lettr_result.idempotency_key == "order-17"
 
 
+def test_a_template_keeps_its_own_subject(api: FakeApi) -> None:
+    """Django's default subject is "": sent, it would blank the template's subject."""
+    send(LettrEmailMessage(to=["to@example.com"], template_id="welcome"))
+    message = EmailMessage(to=["to@example.com"], headers={"X-Lettr-Template-Slug": "welcome"})
+    send(message)
+    assert [("subject" in body, "text" in body) for body in api.bodies] == [(False, False)] * 2
+    send(LettrEmailMessage("Custom", to=["to@example.com"], template_id="welcome"))
+    assert api.bodies[-1]["subject"] == "Custom"
+
+
 def test_extras_work_as_attributes_on_any_email_message(api: FakeApi) -> None:
     send(plain(template_id="receipt", tag="billing", metadata={"a": "b"}))
     assert (api.body["template_slug"], api.body["tag"], api.body["metadata"]) == (
