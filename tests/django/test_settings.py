@@ -234,3 +234,18 @@ def test_unknown_mailers_option_is_an_invalid_mailer() -> None:
                              "OPTIONS": {"smtp_hots": "typo"}}}
     ), pytest.raises(InvalidMailer, match="smtp_hots"):
         mailers["default"]
+
+
+def test_importing_the_package_reads_no_setting() -> None:
+    """`import lettr_django` (and the backend module) works before settings are configured."""
+    import subprocess
+    import sys
+
+    code = (
+        "import lettr_django, lettr_django.backend, lettr_django.message;"
+        "from django.conf import settings; assert not settings.configured;"
+        "assert lettr_django.EmailBackend is lettr_django.backend.EmailBackend"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
