@@ -96,3 +96,27 @@ def test_flask_mail_shared_by_eight_threads(
     results, errors = run_threads(send)
     check("lettr_flask Mail.send", devserver, results, errors, time.perf_counter() - started,
           tmp_path)
+
+
+def test_django_backend_shared_by_eight_threads(
+    devserver: DevServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from django.core.mail import EmailMessage
+
+    import tests.django.conftest  # noqa: F401  (configures Django settings on import)
+    from lettr_django import EmailBackend
+
+    faultrun.simulate_waiting(monkeypatch)
+    backend = EmailBackend(api_key=faultrun.KEY, api_url=devserver.api_url)
+
+    def send(number: int) -> str:
+        message: Any = EmailMessage(faultrun.subject(number), f"Message {number}",
+                                    "shop@example.com", [faultrun.recipient(number)])
+        assert backend.send_messages([message]) == 1
+        return str(message.lettr_result.request_id)
+
+    started = time.perf_counter()
+    with backend:
+        results, errors = run_threads(send)
+    check("lettr_django EmailBackend.send_messages", devserver, results, errors,
+          time.perf_counter() - started, tmp_path)

@@ -225,3 +225,64 @@ def test_flask(
 
     summary = faultrun.run(f"lettr_flask {entry}", server, send_all, sleep, tmp_path)
     assert summary.accepted > COUNT * 0.9
+
+
+# -- lettr_django --------------------------------------------------------------------------------
+
+
+def django_ready() -> None:
+    """Configure Django as the adapter's tests do (settings.configure once per process)."""
+    import tests.django.conftest  # noqa: F401  (configures settings on import)
+
+
+def django_message(number: int) -> Any:
+    from django.core.mail import EmailMessage
+
+    return EmailMessage(faultrun.subject(number), f"Message {number}", "Shop <shop@example.com>",
+                        [faultrun.recipient(number)])
+
+
+def django_outcome(number: int, message: Any) -> Outcome:
+    error = getattr(message, "lettr_error", None)
+    if error is not None:
+        assert message.lettr_result is None or message.lettr_result.request_id
+        return Outcome(number, error=error)
+    return Outcome(number, request_id=message.lettr_result.request_id)
+
+
+@pytest.mark.parametrize("entry", ["EmailMessage.send", "send_messages(300)"])
+def test_django(
+    entry: str, devserver_factory: Callable[..., DevServer], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    django_ready()
+    from django.test import override_settings
+
+    from lettr_django import EmailBackend
+
+    sleep = faultrun.simulate_waiting(monkeypatch)
+    server, _ = faultrun.fault_server(devserver_factory)
+    lettr = {"API_KEY": KEY, "API_URL": server.api_url, "MAX_RETRIES": 3}
+
+    def send_all() -> list[Outcome]:
+        messages = [django_message(number) for number in range(COUNT)]
+        raised: list[BaseException] = []
+        with override_settings(LETTR=lettr):
+            if entry == "EmailMessage.send":
+                for message in messages:
+                    try:
+                        assert message.send() == 1
+                    except LettrError as error:
+                        assert error is message.lettr_error
+                        raised.append(error)
+            else:
+                try:
+                    EmailBackend().send_messages(messages)
+                except LettrError as error:  # the first failure, with every one attached
+                    raised.extend(e for _, e in error.failures)  # type: ignore[attr-defined]
+        outcomes = [django_outcome(n, m) for n, m in enumerate(messages)]
+        assert [o.error for o in outcomes if o.error is not None] == raised
+        return outcomes
+
+    summary = faultrun.run(f"lettr_django {entry}", server, send_all, sleep, tmp_path)
+    assert summary.accepted > COUNT * 0.9
