@@ -402,6 +402,135 @@ def test_flask_refuses_before_the_wire(case: Case, wire: Wire) -> None:
     _check(case, wire)
 
 
+# -- lettr_django -----------------------------------------------------------------------------
+
+
+def django_send(settings: dict[str, Any] | None = None, attach: list[Any] | None = None,
+                after: dict[str, Any] | None = None, **extras: Any) -> Callable[[Wire], Any]:
+    """``EmailBackend.send_messages`` of a Django EmailMessage built from a valid base; keys
+    of ``extras`` that are constructor arguments go there, the rest become attributes (the
+    django-anymail style extras: ``metadata``, ``tags``, ``send_at``...), as do the keys of
+    ``after`` (set once the message is built: Django's constructor renders some values)."""
+
+    def act(wire: Wire) -> Any:
+        from django.core.mail import EmailMessage
+        from django.test import override_settings
+
+        import tests.django.conftest  # noqa: F401  (configures Django settings on import)
+        from lettr_django import EmailBackend
+
+        lettr = _settings(wire, settings or {})
+        base: dict[str, Any] = {"subject": "Hi", "body": "x", "from_email": FROM, "to": [TO]}
+        attributes = {}
+        for name, value in extras.items():
+            if name in ("subject", "body", "from_email", "to", "cc", "bcc", "reply_to",
+                        "headers"):
+                base[name] = value
+            else:
+                attributes[name] = value
+        message = EmailMessage(**base)
+        for name, value in {**attributes, **(after or {})}.items():
+            setattr(message, name, value)
+        for item in attach or []:
+            message.attach(*item)
+        with override_settings(LETTR=lettr):
+            return EmailBackend().send_messages([message])
+
+    return act
+
+
+def _lazy_failing() -> Any:
+    from django.utils.text import format_lazy
+
+    return format_lazy("Hello {name}")  # no name given: KeyError when rendered
+
+
+def _lazy_gettext_failing() -> Any:
+    from django.utils.functional import lazy
+
+    def render() -> str:
+        raise ValueError("translation catalogue is broken")
+
+    return lazy(render, str)()
+
+
+def _improperly_configured() -> type[BaseException]:
+    import tests.django.conftest  # noqa: F401
+    from lettr_django.settings import LettrImproperlyConfigured
+
+    return LettrImproperlyConfigured
+
+
+DJANGO_CASES = [
+    Case("django-subject-crlf", HeaderInjection, django_send(subject="Hi" + CRLF_INJECTION)),
+    Case("django-from-crlf", HeaderInjection,
+         django_send(from_email="shop@example.com\r\nBcc: v@example.com")),
+    Case("django-to-crlf", HeaderInjection, django_send(to=["ann@example.com\nBcc: v@x.com"])),
+    Case("django-reply-to-crlf", HeaderInjection,
+         django_send(reply_to=["r@example.com\r\nX: y"])),
+    Case("django-header-value-crlf", HeaderInjection,
+         django_send(headers={"X-Order": "1" + CRLF_INJECTION})),
+    Case("django-malformed-to", InvalidAddress, django_send(to=["ann.example.com"])),
+    Case("django-malformed-from", InvalidAddress, django_send(from_email="Shop <shop@>")),
+    Case("django-only-bcc", ValidationError, django_send(to=[], bcc=["b@example.com"])),
+    Case("django-empty-subject", ValidationError, django_send(subject="")),
+    Case("django-eleven-headers", LimitExceeded,
+         django_send(headers={f"X-H{n}": "v" for n in range(11)})),
+    Case("django-header-value-999", LimitExceeded, django_send(headers={"X-L": "v" * 999})),
+    Case("django-tag-65", LimitExceeded, django_send(tags=["t" * 65])),
+    Case("django-two-tags", UnsupportedFeature, django_send(tags=["a", "b"])),
+    Case("django-metadata-nested", ValidationError, django_send(metadata={"a": {"b": 1}})),
+    Case("django-metadata-51-keys", LimitExceeded,
+         django_send(metadata={f"k{n}": "v" for n in range(51)})),
+    Case("django-metadata-key-41", LimitExceeded, django_send(metadata={"k" * 41: "v"})),
+    Case("django-metadata-value-501", LimitExceeded, django_send(metadata={"k": "v" * 501})),
+    Case("django-send-at-past", ScheduleError, django_send(send_at=NOW - timedelta(hours=2))),
+    Case("django-send-at-4-minutes", ScheduleError,
+         django_send(send_at=NOW + timedelta(minutes=4))),
+    Case("django-send-at-4-days", ScheduleError, django_send(send_at=NOW + timedelta(days=4))),
+    Case("django-send-at-a-string", ValidationError, django_send(send_at="tomorrow")),
+    Case("django-template-version-0", ValidationError,
+         django_send(template_id="welcome", template_version=0)),
+    Case("django-attachment-name-256", LimitExceeded,
+         django_send(attach=[("n" * 256, b"x", "text/plain")])),
+    Case("django-attachments-over-5mb", LimitExceeded,
+         django_send(attach=[("big.bin", BIG, "application/octet-stream")])),
+    Case("django-attachment-content-int", ValidationError,
+         django_send(attach=[("a.bin", 42, "application/octet-stream")])),
+    Case("django-attachment-content-none", ValidationError,  # past Django's own attach() check
+         django_send(attachments=[("a.bin", None, "application/octet-stream")])),
+    Case("django-lazy-subject-format-lazy", ValidationError, django_send(subject=_lazy_failing())),
+    Case("django-lazy-body-fails", ValidationError,
+         django_send(after={"body": _lazy_gettext_failing()})),
+    Case("django-lazy-from-fails", ValidationError,
+         django_send(after={"from_email": _lazy_failing()})),
+    Case("django-lazy-header-fails", ValidationError,
+         django_send(headers={"X-Note": _lazy_failing()})),
+    Case("django-lazy-metadata-fails", ValidationError,
+         django_send(metadata={"note": _lazy_failing()})),
+    Case("django-lazy-tag-fails", ValidationError, django_send(tags=[_lazy_failing()])),
+    Case("django-lazy-attachment-fails", ValidationError,
+         django_send(attach=[("a.txt", _lazy_failing(), "text/plain")])),
+    Case("django-template-without-api-key", UnsupportedFeature,
+         django_send({"API_KEY": None, "TRANSPORT": "smtp"}, template_id="welcome")),
+    Case("django-key-without-prefix", _improperly_configured(),
+         django_send({"API_KEY": "sk_" + "0" * 64})),
+    Case("django-unknown-transport", _improperly_configured(),
+         django_send({"TRANSPORT": "carrier-pigeon"})),
+    Case("django-api-percent-150", _improperly_configured(), django_send({"API_PERCENT": 150})),
+    Case("django-plaintext-smtp-remote", _improperly_configured(),
+         django_send({"SMTP_HOST": "smtp.example.com"})),
+    Case("django-unknown-setting", _improperly_configured(), django_send({"API_KYE": KEY})),
+    Case("django-max-retries-not-a-number", _improperly_configured(),
+         django_send({"MAX_RETRIES": "many"})),
+]
+
+
+@pytest.mark.parametrize("case", DJANGO_CASES, ids=[case.id for case in DJANGO_CASES])
+def test_django_refuses_before_the_wire(case: Case, wire: Wire) -> None:
+    _check(case, wire)
+
+
 def _check(case: Case, wire: Wire) -> None:
     with pytest.raises(BaseException) as caught:  # the exact class is checked below
         case.act(wire)
@@ -422,7 +551,7 @@ def test_core_refuses_before_the_wire(case: Case, wire: Wire) -> None:
 
 def test_the_catalogue_is_large_enough() -> None:
     assert len(CORE_CASES) >= 40
-    every = CORE_CASES + FLASK_CASES
+    every = CORE_CASES + FLASK_CASES + DJANGO_CASES
     assert len({case.id for case in every}) == len(every)
 
 
