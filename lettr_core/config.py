@@ -40,10 +40,13 @@ def shown_value(value: object) -> str:
     """A setting's bad value for an error message: quoted when it looks like a word (a typo
     such as ``'tls'``), else only its length, since it may be a secret pasted in the wrong
     place."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
     text = str(value)
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,11}", text) and not text.lower().startswith(
+    word = re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,11}", text) and not text.lower().startswith(
         "lttr"
-    ):
+    )
+    if word or re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,6})?", text):
         return repr(text)
     return f"a value of {len(text)} characters"
 

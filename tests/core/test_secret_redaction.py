@@ -62,3 +62,4 @@ def test_shown_value() -> None:
     assert shown_value("tls") == "'tls'"
     assert shown_value("lttr_x") == "a value of 6 characters"
     assert shown_value("with space") == "a value of 10 characters"
+    assert shown_value(150) == "150" and shown_value("150.5") == "'150.5'"

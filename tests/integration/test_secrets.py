@@ -401,3 +401,57 @@ def test_flask_error_paths_and_debug_output(
     seen.texts["stdout"] = output.out
     seen.texts["stderr (MAIL_DEBUG)"] = output.err
     assert output.err, "MAIL_DEBUG printed nothing: the check above would be vacuous"
+
+
+# -- lettr_django ---------------------------------------------------------------------------------
+
+
+def test_django_error_paths_checks_and_commands(
+    smtp_server: SmtpTestServer, devserver_factory: Callable[..., DevServer], seen: Seen,
+) -> None:
+    import io
+
+    from django.core import checks
+    from django.core.mail import EmailMessage
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.test import override_settings
+
+    import tests.django.conftest  # noqa: F401  (configures Django settings on import)
+    from lettr_django import EmailBackend
+
+    api = devserver_factory(api_key="lttr_" + "0" * 64)  # knows another key: 401
+    lettr = {"API_KEY": API_KEY, "API_URL": api.api_url, "MAX_RETRIES": 1,
+             "SMTP_HOST": smtp_server.host, "SMTP_PORT": smtp_server.port,
+             "SMTP_PASSWORD": SMTP_PASSWORD, "SMTP_TIMEOUT": 10}
+
+    def message(**extra: Any) -> Any:
+        built = EmailMessage("Hi", "x", "shop@example.com", ["ann@example.com"])
+        for name, value in extra.items():
+            setattr(built, name, value)
+        return built
+
+    with override_settings(LETTR=lettr):
+        backend = EmailBackend()
+        seen.objects.extend([backend, backend.config, backend.mailer])
+        api_message = message()
+        seen.error(lambda: backend.send_messages([api_message]))
+        seen.errors.append(api_message.lettr_error)
+        smtp_message = message(lettr_transport="smtp")  # 535: the server expects another one
+        seen.error(lambda: backend.send_messages([smtp_message]))
+        quiet = EmailBackend(fail_silently=True)
+        assert quiet.send_messages([message(), message(lettr_transport="smtp")]) == 0
+        out, err = io.StringIO(), io.StringIO()
+        seen.error(lambda: call_command("lettr_check", stdout=out, stderr=err))
+        seen.texts["lettr_check output"] = out.getvalue() + err.getvalue()
+        assert isinstance(seen.errors[-1], CommandError)
+    wrong_places = [{"TRANSPORT": API_KEY}, {"API_PERCENT": API_KEY}, {"SMTP_PORT": SMTP_PASSWORD},
+                    {"SMTP_SECURITY": SMTP_PASSWORD}, {"MAX_RETRIES": API_KEY},
+                    {"API_KEY": API_KEY.replace("lttr_", "sk_")}]
+    for wrong in wrong_places:
+        with override_settings(LETTR={"API_KEY": API_KEY, **wrong}):
+            seen.error(lambda: EmailBackend())
+            found = checks.run_checks()
+            assert found, f"no system check message for {wrong}"
+            seen.texts[f"checks {sorted(wrong)}"] = "\n".join(
+                f"{m.msg} {m.hint}" for m in found)
