@@ -102,30 +102,88 @@ def received_subjects(server: SmtpTestServer) -> Counter[str]:
     return Counter(str(item.message["Subject"]) for item in server.received)
 
 
-@pytest.mark.parametrize("batch", [False, True], ids=["send", "send_many"])
-def test_api_down_falls_back_to_smtp_for_every_message(
-    batch: bool, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    sleep = faultrun.simulate_waiting(monkeypatch)
-    config = smtp_server.config(
-        api_key=KEY, transport="api", fallback_to_smtp=True, max_retries=3,
-        api_url=f"http://127.0.0.1:{closed_port()}/api",
-    )
-    started = time.perf_counter()
+def _fallback_core(server: SmtpTestServer, api_url: str, batch: bool) -> list[SendResult]:
+    config = server.config(api_key=KEY, transport="api", fallback_to_smtp=True, max_retries=3,
+                           api_url=api_url)
     with Mailer(config) as mailer:
         if batch:
             outcomes = mailer.send_many([email(n) for n in range(COUNT)])
         else:
             outcomes = [mailer.send(email(n)) for n in range(COUNT)]
-    seconds = time.perf_counter() - started
     assert all(isinstance(o, SendResult) for o in outcomes), [
         o for o in outcomes if not isinstance(o, SendResult)][:3]
-    results = [o for o in outcomes if isinstance(o, SendResult)]
+    return [o for o in outcomes if isinstance(o, SendResult)]
+
+
+def _fallback_django(server: SmtpTestServer, api_url: str, batch: bool) -> list[SendResult]:
+    django_ready()
+    from django.test import override_settings
+
+    from lettr_django import EmailBackend
+
+    lettr = {"API_KEY": KEY, "API_URL": api_url, "FALLBACK_TO_SMTP": True, "MAX_RETRIES": 3,
+             "SMTP_HOST": server.host, "SMTP_PORT": server.port, "SMTP_USERNAME": server.user,
+             "SMTP_PASSWORD": server.password, "SMTP_TIMEOUT": 10}
+    messages = [django_message(n) for n in range(COUNT)]
+    with override_settings(LETTR=lettr):
+        if batch:
+            assert EmailBackend().send_messages(messages) == COUNT
+        else:
+            assert all(message.send() == 1 for message in messages)
+    return [message.lettr_result for message in messages]
+
+
+def _fallback_flask(server: SmtpTestServer, api_url: str, batch: bool) -> list[SendResult]:
+    from flask import Flask
+
+    from lettr_flask import Mail
+
+    app = Flask("fallback")
+    app.config.update({
+        "LETTR_API_KEY": KEY, "LETTR_API_URL": api_url, "LETTR_FALLBACK_TO_SMTP": True,
+        "LETTR_MAX_RETRIES": 3, "MAIL_SERVER": server.host, "MAIL_PORT": server.port,
+        "MAIL_USE_TLS": True, "MAIL_USERNAME": server.user, "MAIL_PASSWORD": server.password,
+        "MAIL_DEFAULT_SENDER": "shop@example.com",
+    })
+    mail = Mail(app)
+    messages = [flask_message(n) for n in range(COUNT)]
+    with app.app_context():
+        if batch:
+            with mail.connect() as connection:
+                for message in messages:
+                    connection.send(message)
+        else:
+            for message in messages:
+                mail.send(message)
+    return [message.lettr_result for message in messages]
+
+
+@pytest.mark.parametrize(
+    ("entry", "send", "batch"),
+    [
+        ("core Mailer.send", _fallback_core, False),
+        ("core Mailer.send_many", _fallback_core, True),
+        ("lettr_django EmailMessage.send", _fallback_django, False),
+        ("lettr_django send_messages(300)", _fallback_django, True),
+        ("lettr_flask mail.send", _fallback_flask, False),
+        ("lettr_flask connection.send", _fallback_flask, True),
+    ],
+    ids=["core-send", "core-send_many", "django-send", "django-send_messages", "flask-mail.send",
+         "flask-connection.send"],
+)
+def test_api_down_falls_back_to_smtp_for_every_message(
+    entry: str, send: Callable[[SmtpTestServer, str, bool], list[SendResult]], batch: bool,
+    smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    sleep = faultrun.simulate_waiting(monkeypatch)
+    started = time.perf_counter()
+    results = send(smtp_server, f"http://127.0.0.1:{closed_port()}/api", batch)
+    seconds = time.perf_counter() - started
+    assert len(results) == COUNT
     assert all(r.transport == "smtp" and r.fallback and r.accepted == 1 for r in results)
     subjects = received_subjects(smtp_server)
     assert subjects == Counter(faultrun.subject(n) for n in range(COUNT))
     assert sleep.calls > 0  # the API door backed off (simulated) before falling back
-    entry = "Mailer.send_many" if batch else "Mailer.send"
     text = (
         f"[API down (connection refused), FALLBACK_TO_SMTP, {entry}] {COUNT} messages: "
         f"{len(results)} delivered over SMTP with fallback=True, 0 failed, "
