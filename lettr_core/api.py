@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from . import timing
 from .config import LettrConfig, mask_secret
@@ -255,6 +256,7 @@ class ApiTransport:
             headers["Idempotency-Key"] = idempotency_key
         started = self._clock()
         attempt = 0
+        maybe_delivered = False  # did an attempt possibly reach Lettr without an answer?
         while True:
             attempt += 1
             self.limiter.acquire()
@@ -266,6 +268,7 @@ class ApiTransport:
             except requests.RequestException as exc:
                 error: LettrError = _transport_error(exc, method, path)
                 status = None
+                maybe_delivered = maybe_delivered or _may_have_arrived(exc)
             else:
                 status = response.status_code
                 self.limiter.update(response.headers)
@@ -296,6 +299,7 @@ class ApiTransport:
                 f" retrying in {wait:.2f}s" if wait is not None else "",
             )
             if wait is None:
+                error.maybe_delivered = maybe_delivered
                 raise error
             if error.retry_after is None:
                 self._sleep(wait)
@@ -313,6 +317,16 @@ def _segment(request_id: str) -> str:
 
         raise ValidationError(f"{text!r} is not a request id", field="request_id")
     return text
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never reached the server: the connection was
+    refused or timed out, or TLS failed, before anything was sent."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return False
+    inner = exc.args[0] if exc.args else None
+    reason = getattr(inner, "reason", inner)
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _transport_error(exc: requests.RequestException, method: str, path: str) -> TransportError:

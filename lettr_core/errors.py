@@ -21,7 +21,8 @@ class LettrError(smtplib.SMTPException):
 
     Attributes: ``status`` (HTTP status or None), ``smtp_code`` (SMTP reply code or None),
     ``error_code`` (Lettr's ``error_code``), ``message``, ``errors`` (field -> messages),
-    ``body`` (the response body as text), ``retry_after`` (seconds or None), ``headers``.
+    ``body`` (the response body as text), ``retry_after`` (seconds or None), ``headers``,
+    ``partial_result`` and ``maybe_delivered`` (see their comments).
     """
 
     retryable: bool = False
@@ -50,6 +51,10 @@ class LettrError(smtplib.SMTPException):
         self.headers: dict[str, str] = dict(headers or {})
         #: what was already sent when a split message failed part-way (a SendResult or None)
         self.partial_result: Any = None
+        #: True when a request may have reached Lettr although no answer came back (the
+        #: connection dropped or timed out after the request was sent): the message may have
+        #: been accepted, so sending it again another way (SMTP fallback) could send it twice
+        self.maybe_delivered = False
 
     def __str__(self) -> str:
         parts = [self.message]
