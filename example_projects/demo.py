@@ -25,6 +25,7 @@ import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -260,7 +261,7 @@ def run_demo(server: DevServerProcess) -> list[tuple[str, str, list[dict[str, An
 
 
 def wait_for_interrupt(server: DevServerProcess) -> None:
-    """Block until Ctrl-C (or the dev server exits by itself)."""
+    """Block until Ctrl-C or SIGTERM (or until the dev server exits by itself)."""
     assert server.process is not None
     try:
         server.process.wait()
@@ -268,14 +269,32 @@ def wait_for_interrupt(server: DevServerProcess) -> None:
         print()
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo; 0 on success."""
+    """Run the demo; 0 on success, 1 on a failure, 130 when interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true",
                         help="keep the dev server running for its inbox until Ctrl-C")
     args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM unwind through the `with` below, which stops the dev server (SIGINT
+    # is set explicitly: a shell may have started us with it ignored).
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     workdir = Path(tempfile.mkdtemp(prefix="lettr-demo-"))
-    status = 0
+    try:
+        return _run(args.keep, workdir)
+    except KeyboardInterrupt:
+        print("\ndemo interrupted", file=sys.stderr)
+        return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(keep: bool, workdir: Path) -> int:
     try:
         with DevServerProcess(workdir) as server:
             info = server.info
@@ -285,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\nWhat the dev server received:\n")
             print(format_table(table_rows(runs)))
             print(f"\nInbox: {info['inbox_url']}", end="")
-            if args.keep:
+            if keep:
                 print("  (Ctrl-C to stop the dev server)", flush=True)
                 wait_for_interrupt(server)
             else:
@@ -294,13 +313,11 @@ def main(argv: list[str] | None = None) -> int:
             if code not in (0, -signal.SIGINT):
                 raise DemoError(f"the dev server exited with status {code}:\n"
                                 f"{server.stderr_path.read_text()}")
-        print("demo: OK")
     except DemoError as error:
         print(f"\ndemo FAILED: {error}", file=sys.stderr)
-        status = 1
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return status
+        return 1
+    print("demo: OK")
+    return 0
 
 
 if __name__ == "__main__":

@@ -130,3 +130,30 @@ def test_an_unknown_stage_is_refused(devserver: DevServer) -> None:
         assert result.returncode != 0
         assert "DEMO_STAGE must be one of smtp, split, api, not 'half'" in result.stderr
     assert devserver.messages() == []
+
+
+def test_django_signup_view_sends_a_welcome(devserver: DevServer) -> None:
+    script = (
+        "from django.test import Client\n"
+        "response = Client(HTTP_HOST='localhost').post('/signup/', {'email': 'leo@example.com'})\n"
+        "print(response.status_code)\n"
+    )
+    output = run(devserver, "api", "django_site", "manage.py", "shell", "-c", script)
+    assert output.splitlines()[-1] == "201"
+    [welcome] = devserver.messages()
+    assert (welcome["door"], welcome["to"], welcome["subject"]) == (
+        "api", ["leo@example.com"], "Welcome to Acme Shop"
+    )
+
+
+def test_flask_signup_route_sends_a_welcome(devserver: DevServer) -> None:
+    script = (
+        "from app import create_app\n"
+        "client = create_app().test_client()\n"
+        "print(client.post('/signup', data={'email': 'leo@example.com'}).status_code)\n"
+    )
+    assert run(devserver, "smtp", "flask_app", "-c", script).strip() == "201"
+    [welcome] = devserver.messages()
+    assert (welcome["door"], welcome["to"], welcome["subject"]) == (
+        "smtp", ["leo@example.com"], "Welcome to Acme Shop"
+    )

@@ -29,8 +29,6 @@ DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
     "lettr_django",  # optional: `manage.py check` validates the mail settings
     "shop",
 ]
