@@ -62,7 +62,7 @@ EXAMPLES = (
 
 #: variables of the calling shell that could point an example somewhere else
 _DROPPED_PREFIXES = ("LETTR_", "EMAIL_", "MAIL_", "DJANGO_", "FLASK_")
-_DROPPED = {"DEMO_STAGE", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+_DROPPED = {"DEMO_STAGE", "SSL_CERT_FILE", "SSL_CERT_DIR", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL"}
 
 
 class DemoError(Exception):

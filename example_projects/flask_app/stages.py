@@ -38,7 +38,8 @@ def mail_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS"), True),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", "lettr"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
-        "MAIL_DEFAULT_SENDER": ("Acme Shop", env.get("MAIL_FROM", "shop@acme.example")),
+        # with real Lettr the sender's domain must be verified (a sandbox key needs none)
+        "MAIL_DEFAULT_SENDER": ("Acme Shop", env.get("MAIL_DEFAULT_SENDER", "shop@acme.example")),
     }
     if stage == "smtp":
         config["LETTR_TRANSPORT"] = "smtp"

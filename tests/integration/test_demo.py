@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import requests
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +76,31 @@ def test_demo_end_to_end() -> None:
     assert inbox is not None
     assert port_is_closed(inbox.group(1))  # the dev server is gone
     assert "lttr_" + "0" * 64 not in result.stdout + result.stderr
+
+
+def test_keep_serves_the_inbox_until_ctrl_c() -> None:
+    """``make demo KEEP=1``: the inbox stays up with every message, Ctrl-C stops it cleanly."""
+    process = subprocess.Popen(
+        [sys.executable, str(DEMO), "--keep"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        inbox = None
+        for line in process.stdout:
+            found = re.match(r"Inbox: (http://\S+)", line)
+            if found:
+                inbox = found.group(1)
+                break
+        assert inbox is not None, process.communicate(timeout=60)
+        page = requests.get(inbox, timeout=10).text
+        assert "Receipt for order 2001" in page and "Acme news: spring teas" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "demo: OK" in out
+    assert port_is_closed(inbox)
 
 
 # -- the failure path, in process (the dev server is still a real child process) ----------------

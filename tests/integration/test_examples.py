@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_projects"
 KEY = "lttr_" + "0" * 64
-SHELL_MAIL_PREFIXES = ("LETTR_", "EMAIL_", "MAIL_", "DJANGO_", "FLASK_")
+SHELL_MAIL_PREFIXES = (
+    "LETTR_", "EMAIL_", "MAIL_", "DJANGO_", "FLASK_", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL",
+)
 
 
 def run(server: DevServer, stage: str, directory: str, *command: str) -> str:

@@ -40,8 +40,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- mail ---------------------------------------------------------------------------------
 
-DEFAULT_FROM_EMAIL = "Acme Shop <shop@acme.example>"
-SERVER_EMAIL = "alerts@acme.example"
+# With real Lettr the sender's domain must be verified (a sandbox key needs none).
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Acme Shop <shop@acme.example>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "alerts@acme.example")
 ADMINS = [("Acme Ops", "admin@acme.example")]
 
 # The SMTP server the site used before Lettr (stage 1 and the SMTP share of stage 2).
