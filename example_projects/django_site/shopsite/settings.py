@@ -58,6 +58,8 @@ DEMO_STAGE = os.environ.get("DEMO_STAGE", "smtp")
 if DEMO_STAGE not in STAGES:
     raise RuntimeError(f"DEMO_STAGE must be one of {', '.join(STAGES)}, not {DEMO_STAGE!r}")
 
+# Django 6.1 also accepts this as MAILERS = {"default": {"BACKEND": "lettr_django.EmailBackend",
+# "OPTIONS": {...}}} with the same knobs in lower case; EMAIL_BACKEND works on 5.2 to 6.1.
 EMAIL_BACKEND = "lettr_django.EmailBackend"
 # API_KEY and API_URL are left to the LETTR_API_KEY / LETTR_API_URL environment variables.
 LETTR: dict[str, Any] = {
