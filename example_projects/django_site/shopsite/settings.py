@@ -62,8 +62,10 @@ if DEMO_STAGE not in STAGES:
 # "OPTIONS": {...}}} with the same knobs in lower case; EMAIL_BACKEND works on 5.2 to 6.1.
 EMAIL_BACKEND = "lettr_django.EmailBackend"
 # API_KEY and API_URL are left to the LETTR_API_KEY / LETTR_API_URL environment variables.
-LETTR: dict[str, Any] = {
-    "smtp": {"TRANSPORT": "smtp"},
-    "split": {"API_PERCENT": 25, "FALLBACK_TO_SMTP": True},
-    "api": {},  # a key alone means the API for every message (API_PERCENT defaults to 100)
-}[DEMO_STAGE]
+LETTR: dict[str, Any]
+if DEMO_STAGE == "smtp":  # stage 1: our backend, the old SMTP server, nothing else changes
+    LETTR = {"TRANSPORT": "smtp"}
+elif DEMO_STAGE == "split":  # stage 2: a quarter of the recipients through the API
+    LETTR = {"API_PERCENT": 25, "FALLBACK_TO_SMTP": True}
+else:  # stage 3: a key alone means the API for every message (API_PERCENT defaults to 100)
+    LETTR = {}
