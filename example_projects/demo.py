@@ -65,6 +65,10 @@ _DROPPED_PREFIXES = ("LETTR_", "EMAIL_", "MAIL_", "DJANGO_", "FLASK_")
 _DROPPED = {"DEMO_STAGE", "SSL_CERT_FILE", "SSL_CERT_DIR", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL"}
 
 
+#: talks to the dev server directly, whatever HTTP_PROXY says
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class DemoError(Exception):
     """The demo did not go as it should; the message says what happened."""
 
@@ -90,10 +94,13 @@ class DevServerProcess:
             stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
         )
         line = _read_line(self.process, START_TIMEOUT)
-        if not line:
+        try:
+            self.info = json.loads(line)
+        except ValueError:
             self.stop()
-            raise DemoError(f"the dev server did not start:\n{self.stderr_path.read_text()}")
-        self.info = json.loads(line)
+            raise DemoError(
+                f"the dev server did not start:\n{line}\n{self.stderr_path.read_text()}"
+            ) from None
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -119,7 +126,7 @@ class DevServerProcess:
     def messages(self) -> list[dict[str, Any]]:
         """Every message the dev server holds, oldest first."""
         url = self.info["api_url"] + "/_dev/messages"
-        with urllib.request.urlopen(url, timeout=10) as response:  # loopback only
+        with _NO_PROXY.open(url, timeout=10) as response:
             listing = json.load(response)
         return sorted(listing["messages"], key=lambda message: int(message["id"]))
 
@@ -175,6 +182,9 @@ def example_environ(stage: str, info: dict[str, Any]) -> dict[str, str]:
     }
     if stage != "smtp":
         env["LETTR_API_KEY"] = DEMO_KEY
+    # the dev server is on loopback: never through an HTTP proxy the shell may name
+    for name in ("NO_PROXY", "no_proxy"):
+        env[name] = ",".join(filter(None, [env.get(name), "127.0.0.1", "localhost"]))
     return env
 
 

@@ -171,3 +171,14 @@ def test_the_callers_mail_settings_never_reach_the_examples(
     assert smtp_stage["LETTR_API_URL"] == "http://127.0.0.1:1"
     assert smtp_stage["EMAIL_HOST"] == smtp_stage["MAIL_SERVER"] == "127.0.0.1"
     assert demo.example_environ("api", info)["LETTR_API_KEY"] == demo.DEMO_KEY
+
+
+def test_an_http_proxy_in_the_shell_is_bypassed(
+    demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "intranet.example")
+    monkeypatch.delenv("no_proxy", raising=False)
+    env = demo.example_environ("api", {"api_url": "http://127.0.0.1:1", "smtp_host": "127.0.0.1",
+                                       "smtp_port": 2, "ca_path": "/tmp/ca.pem"})
+    assert env["NO_PROXY"] == "intranet.example,127.0.0.1,localhost"
+    assert env["no_proxy"] == "127.0.0.1,localhost"
