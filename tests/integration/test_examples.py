@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from lettr_core.audit.engine import audit_path
 from lettr_core.devserver import DevServer
 
 pytestmark = pytest.mark.integration
@@ -159,3 +160,11 @@ def test_flask_signup_route_sends_a_welcome(devserver: DevServer) -> None:
     assert (welcome["door"], welcome["to"], welcome["subject"]) == (
         "smtp", ["leo@example.com"], "Welcome to Acme Shop"
     )
+
+
+def test_lettr_audit_finds_nothing_to_fix_in_the_examples() -> None:
+    """No blocker (no hard-coded secret) and no code change: the move is settings only."""
+    report = audit_path(EXAMPLES)
+    assert [f for f in report.findings if f.severity != "info"] == []
+    kinds = {f.kind for f in report.findings}
+    assert {"django-mail-call", "django-email-setting", "flask-mail-setting"} <= kinds
