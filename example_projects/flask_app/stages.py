@@ -4,8 +4,8 @@ Nothing here is a secret: keys and passwords come from the environment.
 
 - ``smtp``  (stage 1): the Flask-Mail settings the app always had, ``MAIL_SERVER`` & co.;
   ``LETTR_TRANSPORT = "smtp"`` keeps every message on SMTP even once a key is set.
-- ``split`` (stage 2): a Lettr key is set (``LETTR_API_KEY`` in the environment) and 25% of
-  the recipients, chosen stably per address, go through the API; the rest still take SMTP,
+- ``split`` (stage 2): a Lettr key is required (``LETTR_API_KEY`` in the environment) and 25%
+  of the recipients, chosen stably per address, go through the API; the rest still take SMTP,
   which is also the fallback when the API is down.
 - ``api``   (stage 3): everything through Lettr's API.
 """
@@ -41,11 +41,14 @@ def mail_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # with real Lettr the sender's domain must be verified (a sandbox key needs none)
         "MAIL_DEFAULT_SENDER": ("Acme Shop", env.get("MAIL_DEFAULT_SENDER", "shop@acme.example")),
     }
+    # LETTR_API_KEY and LETTR_API_URL are read from the environment by lettr_flask;
+    # LETTR_TRANSPORT "api" makes a missing key an error instead of a quiet fall back to SMTP.
     if stage == "smtp":
         config["LETTR_TRANSPORT"] = "smtp"
     elif stage == "split":
+        config["LETTR_TRANSPORT"] = "api"
         config["LETTR_API_PERCENT"] = 25
         config["LETTR_FALLBACK_TO_SMTP"] = True
-    # "api": LETTR_API_KEY alone switches everything to the API (API_PERCENT defaults to 100).
-    # LETTR_API_KEY and LETTR_API_URL are read from the environment by lettr_flask.
+    else:  # every message through the API (LETTR_API_PERCENT defaults to 100)
+        config["LETTR_TRANSPORT"] = "api"
     return config

@@ -168,3 +168,19 @@ def test_lettr_audit_finds_nothing_to_fix_in_the_examples() -> None:
     assert [f for f in report.findings if f.severity != "info"] == []
     kinds = {f.kind for f in report.findings}
     assert {"django-mail-call", "django-email-setting", "flask-mail-setting"} <= kinds
+
+
+@pytest.mark.parametrize("stage", ["split", "api"])
+def test_an_api_stage_without_a_key_is_an_error_not_smtp(devserver: DevServer, stage: str) -> None:
+    for directory, *command in (DJANGO, FLASK):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(SHELL_MAIL_PREFIXES)}
+        env.update({"DEMO_STAGE": stage, "LETTR_API_URL": devserver.api_url,
+                    "EMAIL_HOST": devserver.smtp_host, "EMAIL_PORT": str(devserver.smtp_port),
+                    "MAIL_SERVER": devserver.smtp_host, "MAIL_PORT": str(devserver.smtp_port)})
+        result = subprocess.run(
+            [sys.executable, *command], cwd=EXAMPLES / directory, env=env,
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert result.returncode != 0, directory
+        assert "TRANSPORT is 'api' but no API key is set" in result.stderr
+    assert devserver.messages() == []

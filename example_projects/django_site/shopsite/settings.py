@@ -61,11 +61,12 @@ if DEMO_STAGE not in STAGES:
 # Django 6.1 also accepts this as MAILERS = {"default": {"BACKEND": "lettr_django.EmailBackend",
 # "OPTIONS": {...}}} with the same knobs in lower case; EMAIL_BACKEND works on 5.2 to 6.1.
 EMAIL_BACKEND = "lettr_django.EmailBackend"
-# API_KEY and API_URL are left to the LETTR_API_KEY / LETTR_API_URL environment variables.
+# API_KEY and API_URL are left to the LETTR_API_KEY / LETTR_API_URL environment variables;
+# TRANSPORT "api" makes a missing key an error instead of a quiet fall back to SMTP.
 LETTR: dict[str, Any]
 if DEMO_STAGE == "smtp":  # stage 1: our backend, the old SMTP server, nothing else changes
     LETTR = {"TRANSPORT": "smtp"}
 elif DEMO_STAGE == "split":  # stage 2: a quarter of the recipients through the API
-    LETTR = {"API_PERCENT": 25, "FALLBACK_TO_SMTP": True}
-else:  # stage 3: a key alone means the API for every message (API_PERCENT defaults to 100)
-    LETTR = {}
+    LETTR = {"TRANSPORT": "api", "API_PERCENT": 25, "FALLBACK_TO_SMTP": True}
+else:  # stage 3: every message through the API (API_PERCENT defaults to 100)
+    LETTR = {"TRANSPORT": "api"}
