@@ -344,3 +344,39 @@ def test_django(
 
     summary = faultrun.run(f"lettr_django {entry}", server, send_all, sleep, tmp_path)
     assert summary.accepted > COUNT * 0.9
+
+
+def test_newsletter_coalesced_under_faults(
+    devserver_factory: Callable[..., DevServer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """300 copies of one message to single recipients: coalesced into requests of 50 (each with
+    its own Idempotency-Key), under the same fault mix. Every recipient is stored once or its
+    message reported failed; none twice."""
+    sleep = faultrun.simulate_waiting(monkeypatch)
+    server, _ = faultrun.fault_server(devserver_factory)
+    news = [Email("news@example.com", to=[faultrun.recipient(n)], subject="Spring news",
+                  text="Same for everyone") for n in range(COUNT)]
+    started = time.perf_counter()
+    with Mailer(config(server)) as mailer:
+        outcomes = mailer.send_many(news)
+    seconds = time.perf_counter() - started
+    stored = server.messages()
+    delivered = Counter(addr for message in stored for addr in message["to"])
+    assert all(count == 1 for count in delivered.values())
+    assert len(Counter(m["idempotency_key"] for m in stored)) == len(stored)
+    accepted = [n for n, o in enumerate(outcomes) if isinstance(o, SendResult)]
+    failed = [n for n, o in enumerate(outcomes) if isinstance(o, LettrError)]
+    assert len(accepted) + len(failed) == COUNT
+    assert all(faultrun.recipient(n) in delivered for n in accepted)
+    lost = [n for n in failed if faultrun.recipient(n) in delivered
+            and not outcomes[n].maybe_delivered]  # type: ignore[union-attr]
+    assert lost == []
+    text = (f"[newsletter: 300 identical messages coalesced by Mailer.send_many] "
+            f"{len(stored)} requests stored, {len(accepted)} messages accepted, {len(failed)} "
+            f"reported failed, {sum(n - 1 for n in delivered.values())} recipients stored twice; "
+            f"server: {server.stats['requests']} requests, {server.stats['rate_limited']} x 429, "
+            f"{server.stats['failed']} x 5xx, {server.stats['reset']} dropped, "
+            f"{server.stats['lost_reply']} answers lost; {sleep.calls} client waits simulated; "
+            f"wall time {seconds:.2f} s.")
+    print("\n" + text)
+    (tmp_path / "fault-summary.txt").write_text(text + "\n", encoding="utf-8")
