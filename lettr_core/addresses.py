@@ -16,7 +16,8 @@ from .limits import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH
 _ANGLE = re.compile(r"^(?P<name>.*?)\s*<(?P<addr>[^<>]*)>$", re.DOTALL)
 _LOCAL_FORBIDDEN = re.compile(r'[\s<>()\[\]\\,;:"@\x00-\x1f\x7f]')
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_CRLF = ("\r", "\n")
+#: every character ``str.splitlines`` splits on
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class Address(NamedTuple):
@@ -59,8 +60,10 @@ def as_text(value: object, field: str) -> str:
 
 
 def check_no_crlf(value: str, field: str) -> None:
-    """Raise :class:`HeaderInjection` when ``value`` contains CR or LF."""
-    if "\r" in value or "\n" in value:
+    """Raise :class:`HeaderInjection` when ``value`` contains CR, LF or another character that
+    Python's ``email`` package also treats as a line break (VT, FF, FS, GS, RS, NEL, U+2028,
+    U+2029): in a header, each could end the line."""
+    if _LINE_BREAKS.search(value):
         raise HeaderInjection(f"{field} contains a line break (CR/LF)", field=field)
 
 
@@ -137,8 +140,7 @@ def _parse_addr_spec(addr: str, field: str) -> str:
     if not at or not local:
         raise InvalidAddress(f"{field} {addr!r} is not an email address", field=field)
     if local.startswith('"') and local.endswith('"') and len(local) >= 2:
-        if any(ch in local[1:-1] for ch in _CRLF):
-            raise HeaderInjection(f"{field} contains a line break (CR/LF)", field=field)
+        check_no_crlf(local[1:-1], field)
     elif _LOCAL_FORBIDDEN.search(local) or local.startswith(".") or local.endswith(".") \
             or ".." in local:
         raise InvalidAddress(f"{field} {addr!r} has an invalid local part", field=field)

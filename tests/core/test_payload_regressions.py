@@ -52,3 +52,30 @@ def test_local_only_domains_do_not_go_to_the_api(field: str, address: str) -> No
     value: object = address if field == "from_email" else [address]
     with pytest.raises(InvalidAddress, match="public domain name"):
         build(**{field: value})
+
+
+@pytest.mark.parametrize("brk", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_every_line_break_python_knows_is_refused_in_headers(brk: str) -> None:
+    from lettr_core.errors import HeaderInjection
+
+    for fields in ({"subject": f"Hi{brk}Bcc: x@example.com"}, {"headers": {"X-A": f"1{brk}2"}},
+                   {"from_email": (f"Shop{brk}", "a@example.com")}):
+        with pytest.raises(HeaderInjection):
+            build(**fields)
+
+
+def test_names_with_non_ascii_are_not_merged_in_the_to_header() -> None:
+    """Python 3.10-3.12 could encode the comma between two addresses (=?utf-8?q?=2C?=)."""
+    from email import message_from_bytes, policy
+
+    from lettr_core.mime import build_message, serialize
+
+    to = ["0@0.0.aaa", "0@0.0.aaaa", ("00¡", "0@0.0.aaaa"), "00000000@0.0.aaa", "0@0.aa",
+          "Zoë Müller <zoe@example.com>", '"Doe, Jöhn" <j@example.com>']
+    email = Email("shop@example.com", to=to, subject="Hi", text="x")
+    raw = serialize(build_message(email))
+    assert b"=2C?=" not in raw.split(b"\r\nSubject")[0].replace(b"Doe=2C", b"")
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert [a.addr_spec for a in parsed["To"].addresses] == [a.email for a in email.to]
+    assert [a.display_name for a in parsed["To"].addresses][-2:] == ["Zoë Müller", "Doe, Jöhn"]
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78

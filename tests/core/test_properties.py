@@ -247,3 +247,49 @@ def test_what_is_accepted_has_no_line_break_and_round_trips(value: Any) -> None:
     assert address.domain.isascii()  # IDNA-encoded
     assert parse_address(str(address), "to") == address
     assert isinstance(address, Address)
+
+
+# -- 3. the SMTP door: whatever is accepted gives a well-formed message ---------------------------
+
+
+@settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")), deadline=None)
+@given(_email_fields)
+def test_whatever_the_smtp_door_accepts_parses_back_without_injected_headers(
+    fields: dict[str, Any],
+) -> None:
+    from email import message_from_string, policy
+
+    from lettr_core.mime import build_message, envelope_recipients, serialize
+
+    fields = {k: v for k, v in fields.items()
+              if k not in ("template_slug", "template_version", "project_id",
+                           "substitution_data", "options", "send_at")}
+    # a custom Subject/To/... header replaces the generated one on the SMTP door (by design)
+    fields["headers"] = {k: v for k, v in (fields.get("headers") or {}).items()
+                         if not str(k).lower().startswith("x-lettr-template")
+                         and str(k).lower() not in ("subject", "from", "to", "cc", "reply-to")}
+    try:
+        email = Email(**fields)
+        raw = serialize(build_message(email))
+    except LettrError as refused:
+        event(f"refused: {type(refused).__name__}")
+        return
+    event("accepted")
+    parsed = message_from_string(raw.decode("utf-8"), policy=policy.SMTPUTF8)
+    for name in ("From", "To", "Subject", "Cc", "Reply-To", "Bcc", "Date", "Message-ID"):
+        assert len(parsed.get_all(name) or []) <= 1, f"{name} appears twice"
+    assert parsed.get_all("Bcc") is None
+    assert all(line.endswith(b"\r") or not line for line in raw.split(b"\n")[:-1])
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    for header, addresses in (("To", email.to), ("Cc", email.cc), ("Reply-To", email.reply_to),
+                              ("From", [email.from_email])):
+        if addresses:
+            found = [(a.display_name, a.addr_spec) for a in parsed[header].addresses]
+            assert [spec for _, spec in found] == [a.email for a in addresses], header
+            # whitespace aside: Python's parser keeps the space between two encoded words
+            assert ["".join(n.split()) for n, _ in found] == \
+                ["".join(a.name.split()) for a in addresses], header
+    if email.subject:
+        assert " ".join(str(parsed["Subject"]).split()) == " ".join(email.subject.split())
+    expected = list(dict.fromkeys(a.email.lower() for a in email.recipients))
+    assert [a.lower() for a in envelope_recipients(email)] == expected
