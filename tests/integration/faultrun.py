@@ -125,9 +125,10 @@ class Summary:
         s = self.server
         return (
             f"[{self.name}] {self.sent} messages: {self.accepted} accepted, {failed} reported "
-            f"failed ({kinds}; {self.failed_but_stored} of them stored, their answer lost and "
-            f"every retry refused), 0 silently lost; {self.stored} stored, {self.duplicates} "
-            f"stored twice. Server: {s.get('requests', 0)} requests, "
+            f"failed ({kinds}; {self.failed_but_stored} of them stored after all, its answer lost "
+            f"and every retry refused, flagged maybe_delivered), 0 silently lost; "
+            f"{self.stored} stored, {self.duplicates} stored twice. "
+            f"Server: {s.get('requests', 0)} requests, "
             f"{s.get('rate_limited', 0)} x 429, {s.get('failed', 0)} x 5xx, "
             f"{s.get('reset', 0)} dropped, {s.get('lost_reply', 0)} answers lost, "
             f"{s.get('idempotent_replays', 0)} idempotent replays. {self.simulated_waits} client "
@@ -168,6 +169,8 @@ def check_and_summarise(
             kind = type(error).__name__
             summary.failed[kind] = summary.failed.get(kind, 0) + 1
             if title in stored_ids:
+                # stored, answer lost, every retry refused: the error must say it may be sent
+                assert getattr(error, "maybe_delivered", False), f"{title}: stored, not flagged"
                 summary.failed_but_stored += 1
     # every stored message belongs to one of ours
     assert set(stored_ids) <= {subject(n) for n in range(COUNT)}
