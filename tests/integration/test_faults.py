@@ -250,7 +250,7 @@ def flask_message(number: int) -> Any:
                    body=f"Message {number}")
 
 
-@pytest.mark.parametrize("entry", ["mail.send", "connection.send"])
+@pytest.mark.parametrize("entry", ["mail.send", "connection.send", "mail.send_many(300)"])
 def test_flask(
     entry: str, devserver_factory: Callable[..., DevServer], monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -263,6 +263,8 @@ def test_flask(
     mail = Mail(app)
 
     def send_all() -> list[Outcome]:
+        if entry == "mail.send_many(300)":
+            return send_many()
         outcomes = []
         with app.app_context():
             connection = mail.connect()
@@ -280,6 +282,20 @@ def test_flask(
                     else:
                         outcomes.append(Outcome(number, request_id=message.lettr_result.request_id))
         return outcomes
+
+    def send_many() -> list[Outcome]:
+        messages = [flask_message(number) for number in range(COUNT)]
+        failed: dict[int, BaseException] = {}
+        with app.app_context():
+            try:
+                assert mail.send_many(messages) == COUNT
+            except LettrError as error:  # the first failure, with every one attached
+                failed = {id(m): e for m, e in error.failures}  # type: ignore[attr-defined]
+        return [
+            Outcome(n, error=failed[id(m)]) if id(m) in failed
+            else Outcome(n, request_id=m.lettr_result.request_id)
+            for n, m in enumerate(messages)
+        ]
 
     summary = faultrun.run(f"lettr_flask {entry}", server, send_all, sleep, tmp_path)
     assert summary.accepted > COUNT * 0.9
