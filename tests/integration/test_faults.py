@@ -396,3 +396,41 @@ def test_newsletter_coalesced_under_faults(
             f"wall time {seconds:.2f} s.")
     print("\n" + text)
     (tmp_path / "fault-summary.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def test_split_messages_under_faults_then_resent_with_their_keys(
+    devserver_factory: Callable[..., DevServer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """60 messages of 120 recipients each (3 requests apiece, keys k, k-1, k-2) under the
+    fault mix. A message that failed part-way says what was sent (``partial_result``);
+    sending the failed ones again with their own ``idempotency_key`` once the faults stop
+    completes them, and no recipient of any message is stored twice."""
+    sleep = faultrun.simulate_waiting(monkeypatch)
+    server, _ = faultrun.fault_server(devserver_factory)
+    server.configure(lost_reply_rate=0.1, reset_rate=0.1)  # more ambiguity than the mix
+
+    def big(number: int) -> Email:
+        return Email("shop@example.com", to=[f"r{i}.{number}@example.com" for i in range(120)],
+                     subject=faultrun.subject(number), text="x",
+                     idempotency_key=f"order-{number}")
+
+    with Mailer(config(server).replace(max_retries=1)) as mailer:
+        first = mailer.send_many([big(n) for n in range(60)])
+        failed = [n for n, o in enumerate(first) if isinstance(o, LettrError)]
+        partial = [n for n in failed if first[n].partial_result is not None]  # type: ignore[union-attr]
+        server.configure(throttle_rate=0.0, fail_rate=0.0, reset_rate=0.0, lost_reply_rate=0.0)
+        again = mailer.send_many([big(n) for n in failed])
+    assert failed, "the mix should break some of the 180 requests"
+    assert all(isinstance(o, SendResult) for o in again)
+    stored = server.messages()
+    delivered = Counter((m["subject"], addr) for m in stored for addr in m["to"])
+    assert all(count == 1 for count in delivered.values())
+    assert len(delivered) == 60 * 120
+    text = (f"[60 messages x 120 recipients (3 requests each), fault mix, MAX_RETRIES=1] "
+            f"{60 - len(failed)} accepted, {len(failed)} failed ({len(partial)} part-way, with "
+            f"partial_result); resent with their idempotency keys: all {len(failed)} accepted; "
+            f"{len(stored)} requests stored, 7200 recipients each stored exactly once; "
+            f"{server.stats['idempotent_replays']} idempotent replays; {sleep.calls} client "
+            f"waits simulated.")
+    print("\n" + text)
+    (tmp_path / "fault-summary.txt").write_text(text + "\n", encoding="utf-8")
