@@ -395,6 +395,12 @@ def test_flask_error_paths_and_debug_output(
         seen.objects.append(connection)
         seen.error(lambda: bad_mail.send(Message("Hi", recipients=["a@example.com"], body="x",
                                                  lettr_transport="api")))
+    runner = bad.test_cli_runner()
+    for args in (["lettr", "check", "--smtp"], ["lettr", "send-test", "a@example.com"],
+                 ["lettr", "send-test", "a@example.com", "--transport", "api"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0, args
+        seen.texts[" ".join(args)] = result.output
     seen.error(lambda: Mail(flask_app(LETTR_API_KEY=API_KEY.replace("lttr_", "key_"))))
     seen.error(lambda: Mail(flask_app(LETTR_API_KEY=API_KEY, LETTR_MAX_RETRIES=API_KEY)))
     output = capsys.readouterr()
@@ -443,8 +449,11 @@ def test_django_error_paths_checks_and_commands(
         assert quiet.send_messages([message(), message(lettr_transport="smtp")]) == 0
         out, err = io.StringIO(), io.StringIO()
         seen.error(lambda: call_command("lettr_check", stdout=out, stderr=err))
-        seen.texts["lettr_check output"] = out.getvalue() + err.getvalue()
         assert isinstance(seen.errors[-1], CommandError)
+        seen.error(lambda: call_command("lettr_sendtest", "a@example.com", stdout=out,
+                                        stderr=err))
+        assert isinstance(seen.errors[-1], CommandError)
+        seen.texts["lettr_check and lettr_sendtest output"] = out.getvalue() + err.getvalue()
     wrong_places = [{"TRANSPORT": API_KEY}, {"API_PERCENT": API_KEY}, {"SMTP_PORT": SMTP_PASSWORD},
                     {"SMTP_SECURITY": SMTP_PASSWORD}, {"MAX_RETRIES": API_KEY},
                     {"API_KEY": API_KEY.replace("lttr_", "sk_")}]
