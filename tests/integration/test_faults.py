@@ -1,7 +1,10 @@
 """Fault runs: 300 messages against a dev server that refuses, fails, drops and loses answers.
 
-See :mod:`tests.integration.faultrun` for the mix and the checks. Each run prints its figures
-and writes them to ``fault-summary.txt`` in its pytest tmp dir.
+Through the core (``Mailer.send``, ``ApiTransport.send_many``), ``lettr_django`` and
+``lettr_flask``; then the API down with ``FALLBACK_TO_SMTP``, an SMTP server dropping sessions,
+a coalesced newsletter and split messages resent with their keys. See
+:mod:`tests.integration.faultrun` for the mix and the checks. Each run prints its figures and
+writes them to ``fault-summary.txt`` in its pytest tmp dir (``pytest -s`` shows them live).
 """
 
 from __future__ import annotations
