@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .errors import HeaderInjection, InvalidAddress
+from .errors import HeaderInjection, InvalidAddress, ValidationError
 from .limits import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH
 
 _ANGLE = re.compile(r"^(?P<name>.*?)\s*<(?P<addr>[^<>]*)>$", re.DOTALL)
 _LOCAL_FORBIDDEN = re.compile(r'[\s<>()\[\]\\,;:"@\x00-\x1f\x7f]')
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_CRLF = ("\r", "\n")
+#: every character ``str.splitlines`` splits on
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class Address(NamedTuple):
@@ -44,9 +45,25 @@ class Address(NamedTuple):
         return f"{self.name} <{self.email}>"
 
 
+def as_text(value: object, field: str) -> str:
+    """``str(value)``; a value that fails to render (a lazy translation whose placeholder is
+    missing, say) is a :class:`ValidationError` naming the field, never a bare exception."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        raise ValidationError(
+            f"{field} could not be rendered as text ({detail})", field=field
+        ) from exc
+
+
 def check_no_crlf(value: str, field: str) -> None:
-    """Raise :class:`HeaderInjection` when ``value`` contains CR or LF."""
-    if "\r" in value or "\n" in value:
+    """Raise :class:`HeaderInjection` when ``value`` contains CR, LF or another character that
+    Python's ``email`` package also treats as a line break (VT, FF, FS, GS, RS, NEL, U+2028,
+    U+2029): in a header, each could end the line."""
+    if _LINE_BREAKS.search(value):
         raise HeaderInjection(f"{field} contains a line break (CR/LF)", field=field)
 
 
@@ -65,7 +82,8 @@ def encode_domain(domain: str, field: str = "address") -> str:
     labels = ascii_domain.split(".")
     if ascii_domain == "localhost":
         return ascii_domain
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) \
+            or len(labels[-1]) < 2:  # no top-level domain has one character
         raise InvalidAddress(f"domain {domain!r} is not a valid domain name", field=field)
     return ascii_domain
 
@@ -87,7 +105,7 @@ def parse_address(value: object, field: str = "address") -> Address:
     if isinstance(value, Address):
         return value
     if isinstance(value, tuple) and len(value) == 2:
-        name, addr = (str(part) if part is not None else "" for part in value)
+        name, addr = (as_text(part, field) if part is not None else "" for part in value)
         check_no_crlf(name, field)
         check_no_crlf(addr, field)
         return Address(_check_name(name.strip(), field), _parse_addr_spec(addr.strip(), field))
@@ -122,8 +140,7 @@ def _parse_addr_spec(addr: str, field: str) -> str:
     if not at or not local:
         raise InvalidAddress(f"{field} {addr!r} is not an email address", field=field)
     if local.startswith('"') and local.endswith('"') and len(local) >= 2:
-        if any(ch in local[1:-1] for ch in _CRLF):
-            raise HeaderInjection(f"{field} contains a line break (CR/LF)", field=field)
+        check_no_crlf(local[1:-1], field)
     elif _LOCAL_FORBIDDEN.search(local) or local.startswith(".") or local.endswith(".") \
             or ".." in local:
         raise InvalidAddress(f"{field} {addr!r} has an invalid local part", field=field)

@@ -21,9 +21,10 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from . import timing
-from .config import LettrConfig
+from .config import LettrConfig, mask_secret
 from .errors import LettrError, ServerError, TransportError
 from .http_errors import error_from_response, parse_json, quota_from_headers
 from .limits import MAX_RECIPIENTS_PER_REQUEST
@@ -96,6 +97,7 @@ class ApiTransport:
         )
         self.policy = RetryPolicy(max_retries=config.max_retries, deadline=config.retry_deadline)
         self._auth_header = f"Bearer {config.api_key}"
+        self._key_mask = mask_secret(config.api_key) or ""
 
     def __repr__(self) -> str:
         return f"ApiTransport(api_url={self.config.api_url!r}, open={self._session is not None})"
@@ -289,6 +291,7 @@ class ApiTransport:
             headers["Idempotency-Key"] = idempotency_key
         started = self._clock()
         attempt = 0
+        maybe_delivered = False  # did an attempt possibly reach Lettr without an answer?
         while True:
             attempt += 1
             self.limiter.acquire()
@@ -298,6 +301,7 @@ class ApiTransport:
             except requests.RequestException as exc:
                 error: LettrError = _transport_error(exc, method, path)
                 status = None
+                maybe_delivered = maybe_delivered or _may_have_arrived(exc)
             else:
                 status = response.status_code
                 self.limiter.update(response.headers)
@@ -318,6 +322,7 @@ class ApiTransport:
                     )
                     if status == 429 and error.retryable:
                         self.limiter.hold(error.retry_after or 1.0)
+            error.redact(self.config.api_key, self._key_mask)
             wait = self.policy.delay(error, attempt, self._clock() - started)
             logger.warning(
                 "%s %s -> %s %s attempt=%d duration=%.1fms%s",
@@ -327,6 +332,7 @@ class ApiTransport:
                 f" retrying in {wait:.2f}s" if wait is not None else "",
             )
             if wait is None:
+                error.maybe_delivered = maybe_delivered
                 raise error
             if error.retry_after is None:
                 self._sleep(wait)
@@ -344,6 +350,16 @@ def _segment(request_id: str) -> str:
 
         raise ValidationError(f"{text!r} is not a request id", field="request_id")
     return text
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never reached the server: the connection was
+    refused or timed out, or TLS failed, before anything was sent."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return False
+    inner = exc.args[0] if exc.args else None
+    reason = getattr(inner, "reason", inner)
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _transport_error(exc: requests.RequestException, method: str, path: str) -> TransportError:

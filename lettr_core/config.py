@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -33,6 +34,21 @@ def mask_secret(secret: str | None) -> str | None:
     prefix = "lttr_" if secret.startswith("lttr_") else ""
     tail = secret[-4:] if len(secret) >= 12 else ""
     return f"{prefix}…{tail}"
+
+
+def shown_value(value: object) -> str:
+    """A setting's bad value for an error message: quoted when it looks like a word (a typo
+    such as ``'tls'``), else only its length, since it may be a secret pasted in the wrong
+    place."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    text = str(value)
+    word = re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,11}", text) and not text.lower().startswith(
+        "lttr"
+    )
+    if word or re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,6})?", text):
+        return repr(text)
+    return f"a value of {len(text)} characters"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -90,7 +106,8 @@ class LettrConfig:
         transport = str(transport).lower()
         if transport not in ("api", "smtp"):
             raise ConfigurationError(
-                f"TRANSPORT must be 'api' or 'smtp', not {self.transport!r}", setting="TRANSPORT"
+                f"TRANSPORT must be 'api' or 'smtp', not {shown_value(self.transport)}",
+                setting="TRANSPORT",
             )
         if transport == "api" and not self.api_key:
             raise ConfigurationError(
@@ -120,7 +137,8 @@ class LettrConfig:
         security = str(security).lower()
         if security not in SMTP_SECURITY_MODES:
             raise ConfigurationError(
-                f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}, not {security!r}",
+                f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}, "
+                f"not {shown_value(security)}",
                 setting="SMTP_SECURITY",
             )
         if security == "none" and not is_loopback_host(self.smtp_host):
@@ -217,37 +235,46 @@ _STR_KNOBS = {
 
 
 def _coerce(name: str, value: Any) -> Any:
-    setting = name.upper()
     if value is None:
         return None if name not in _BOOL_KNOBS else False
     try:
-        if name in _BOOL_KNOBS:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
+        return _convert(name, value)
+    except (TypeError, ValueError):
+        pass
+    # raised outside the except block, so it carries no context: the ValueError's text
+    # repeats the value, which may be a secret pasted into the wrong setting
+    setting = name.upper()
+    raise ConfigurationError(
+        f"{setting} has an invalid value: {shown_value(value)} ({type(value).__name__})",
+        setting=setting,
+    )
+
+
+def _convert(name: str, value: Any) -> Any:
+    """``value`` as the type of knob ``name``; TypeError/ValueError when it is not one."""
+    if name in _BOOL_KNOBS:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(value)
+    if name in _INT_KNOBS:
+        if isinstance(value, bool):
             raise ValueError(value)
-        if name in _INT_KNOBS:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return int(value)
-        if name in _FLOAT_KNOBS:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value)
-        if name == "timeout":
-            return _coerce_timeout(value)
-        if name == "send_defaults":
-            return json.loads(value) if isinstance(value, str) else value
-        if name in _STR_KNOBS:
-            return str(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"{setting} has an invalid value ({type(value).__name__})", setting=setting
-        ) from exc
+        return int(value)
+    if name in _FLOAT_KNOBS:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return float(value)
+    if name == "timeout":
+        return _coerce_timeout(value)
+    if name == "send_defaults":
+        return json.loads(value) if isinstance(value, str) else value
+    if name in _STR_KNOBS:
+        return str(value)
     return value
 
 

@@ -21,7 +21,8 @@ class LettrError(smtplib.SMTPException):
 
     Attributes: ``status`` (HTTP status or None), ``smtp_code`` (SMTP reply code or None),
     ``error_code`` (Lettr's ``error_code``), ``message``, ``errors`` (field -> messages),
-    ``body`` (the response body as text), ``retry_after`` (seconds or None), ``headers``.
+    ``body`` (the response body as text), ``retry_after`` (seconds or None), ``headers``,
+    ``partial_result`` and ``maybe_delivered`` (see their comments).
     """
 
     retryable: bool = False
@@ -50,6 +51,10 @@ class LettrError(smtplib.SMTPException):
         self.headers: dict[str, str] = dict(headers or {})
         #: what was already sent when a split message failed part-way (a SendResult or None)
         self.partial_result: Any = None
+        #: True when a request may have reached Lettr although no answer came back (the
+        #: connection dropped or timed out after the request was sent): the message may have
+        #: been accepted, so sending it again another way (SMTP fallback) could send it twice
+        self.maybe_delivered = False
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -64,6 +69,30 @@ class LettrError(smtplib.SMTPException):
 
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+    def redact(self, secret: str | None, mask: str) -> LettrError:
+        """Replace ``secret`` with ``mask`` wherever a server could have echoed it (message,
+        error code, field errors, body, headers); return self.
+
+        A proxy or a buggy server that repeats the request's ``Authorization`` header in its
+        error page must not put the API key into exception text and the logs that show it.
+        """
+        if not secret:
+            return self
+
+        def clean(text: Any) -> Any:
+            return text.replace(secret, mask) if isinstance(text, str) else text
+
+        self.message = clean(self.message)
+        self.args = tuple(clean(arg) for arg in self.args)
+        self.error_code = clean(self.error_code)
+        self.body = clean(self.body)
+        self.errors = {clean(k): [clean(m) for m in v] for k, v in self.errors.items()}
+        self.headers = {k: clean(v) for k, v in self.headers.items()}
+        smtp_error = getattr(self, "smtp_error", None)
+        if isinstance(smtp_error, bytes):
+            self.smtp_error = smtp_error.replace(secret.encode(), mask.encode())
+        return self
 
 
 def _rebuild(cls: type[LettrError], message: str, state: dict[str, Any]) -> LettrError:

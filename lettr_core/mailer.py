@@ -230,14 +230,24 @@ class Mailer:
 
     def _may_fall_back(self, email: Email, error: LettrError) -> bool:
         """FALLBACK_TO_SMTP applies: retryable API failure, SMTP can carry the message,
-        the message did not insist on the API, and no part of it was already sent."""
-        return (
+        the message did not insist on the API, and no part of it was (or may have been)
+        sent: after a connection dropped with the request sent, Lettr may have accepted the
+        message, and sending it over SMTP too could deliver it twice."""
+        allowed = (
             self.config.fallback_to_smtp
             and error.retryable
             and email.transport is None
             and not email.needs_api()
             and error.partial_result is None
         )
+        if allowed and error.maybe_delivered:
+            log.warning(
+                "Lettr API failed (%s: %s) after a request may have reached it; not sending "
+                "through SMTP too (FALLBACK_TO_SMTP), which could deliver the message twice",
+                type(error).__name__, error,
+            )
+            return False
+        return bool(allowed)
 
     def _warn_fallback(self, error: LettrError, count: int = 1) -> None:
         what = "a message" if count == 1 else f"{count} messages"

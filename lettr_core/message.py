@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .addresses import Address, check_no_crlf, parse_address, parse_address_list
+from .addresses import Address, as_text, check_no_crlf, parse_address, parse_address_list
 from .errors import HeaderInjection, ValidationError
 
 TransportName = Literal["api", "smtp"]
@@ -118,8 +118,13 @@ class Email:
         self.bcc = parse_address_list(self.bcc, "bcc")
         self.reply_to = parse_address_list(self.reply_to, "reply_to")
         if self.subject is not None:
-            self.subject = str(self.subject)
+            self.subject = as_text(self.subject, "subject")
             check_no_crlf(self.subject, "subject")
+        # lazy strings are rendered now, so one that fails does so before any I/O
+        for name in ("text", "html", "amp_html"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, as_text(value, name))
         self.headers = _clean_headers(self.headers)
         self.attachments = [_as_attachment(item) for item in self.attachments or ()]
         self.metadata = dict(self.metadata or {}) if isinstance(self.metadata, Mapping) \
@@ -131,9 +136,9 @@ class Email:
         self.esp_extra = dict(self.esp_extra or {}) if isinstance(self.esp_extra, Mapping) \
             else _not_a_mapping(self.esp_extra, "esp_extra")
         if self.tag is not None:
-            check_no_crlf(str(self.tag), "tag")
+            check_no_crlf(as_text(self.tag, "tag"), "tag")
         if self.idempotency_key is not None:
-            check_no_crlf(str(self.idempotency_key), "idempotency_key")
+            check_no_crlf(as_text(self.idempotency_key, "idempotency_key"), "idempotency_key")
         if self.transport not in (None, "api", "smtp"):
             raise ValidationError(
                 f"transport must be 'api' or 'smtp', not {self.transport!r}", field="transport"
@@ -192,7 +197,7 @@ def _clean_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None
         if not name or _HEADER_NAME_FORBIDDEN & set(name) or not name.isascii():
             raise HeaderInjection(f"header name {name!r} is not a valid header name",
                                   field="headers")
-        text = str(value)
+        text = as_text(value, f"headers[{name}]")
         check_no_crlf(text, f"headers[{name}]")
         cleaned[name] = text
     return cleaned

@@ -31,8 +31,9 @@ from .addresses import Address
 from .errors import ValidationError
 from .message import Attachment, Email
 
-#: the policy for messages whose addresses are all ASCII (headers RFC 2047-encoded as needed)
-SMTP_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+#: the policy for messages whose addresses are all ASCII (headers RFC 2047-encoded as needed);
+#: headers stored raw (address lists with encoded names) are kept as built, never refolded
+SMTP_POLICY = email.policy.SMTP.clone(cte_type="7bit", refold_source="none")
 #: the policy for messages that need SMTPUTF8 (raw UTF-8 in address headers, RFC 6532)
 SMTPUTF8_POLICY = email.policy.SMTPUTF8.clone(cte_type="7bit")
 
@@ -135,9 +136,44 @@ def _set_headers(message: EmailMessage, mail: Email) -> None:
     for name, value in generated.items():
         if value in (None, []) or name.lower() in custom_names:
             continue
+        if name in _ADDRESS_HEADERS and not message.policy.utf8:  # type: ignore[attr-defined]
+            addresses = value if isinstance(value, list) else [value]
+            if not all(address.display_name.isascii() for address in addresses):
+                message.set_raw(name, _encoded_address_list(name, addresses))
+                continue
         message[name] = value
     for name, value in custom.items():
         message[name] = value
+
+
+_ADDRESS_HEADERS = frozenset(("From", "To", "Cc", "Reply-To"))
+
+
+def _encoded_address_list(name: str, addresses: list[headerregistry.Address]) -> str:
+    """An address list with encoded display names, folded only between addresses.
+
+    Python 3.10-3.12's folder can fold an address list inside the comma that follows an
+    encoded word and encode the comma itself (``=?utf-8?q?=2C?=``), which merges two
+    addresses into one in the To header (fixed in 3.13). Each address is folded on its own by
+    the standard library (one address has no comma between addresses to get wrong), and the
+    list is joined here; the result is stored raw, so it is not refolded.
+    """
+    single = EmailMessage(policy=SMTP_POLICY)
+    items = []
+    for address in addresses:
+        del single[name]
+        single[name] = address
+        folded = SMTP_POLICY.fold(name, single[name])
+        items.append(folded[len(name) + 2:].rstrip("\r\n"))
+    lines = [f"{name}: "]
+    for index, item in enumerate(items):
+        text = item + ("," if index < len(items) - 1 else "")
+        first_line = text.split("\r\n", 1)[0]
+        if len(lines[-1]) > len(name) + 2 and len(lines[-1]) + 1 + len(first_line) > _FOLD_AT:
+            lines.append(" " + text)
+        else:
+            lines[-1] += ("" if lines[-1].endswith(": ") else " ") + text
+    return "\r\n".join(lines)[len(name) + 2:]
 
 
 def _custom_headers(mail: Email) -> dict[str, str]:

@@ -7,7 +7,6 @@ instead of a 422 and a wasted request (and a slot of the team's rate limit).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import re
@@ -19,7 +18,7 @@ from typing import Any
 
 from . import limits
 from .addresses import Address
-from .errors import LimitExceeded, ScheduleError, ValidationError
+from .errors import InvalidAddress, LimitExceeded, ScheduleError, ValidationError
 from .message import Email
 
 #: ``X-Lettr-*`` request headers lifted into API fields (lower-case name -> field)
@@ -93,7 +92,8 @@ def build_payload(
         raise ValidationError(
             "a message needs a text or HTML body, or a template", field="html"
         )
-    if email.subject is None and not template_slug:
+    if not email.subject and not template_slug:
+        # an empty subject counts as none: Lettr answers "" with 422 "subject is required"
         raise ValidationError("a message needs a subject unless it uses a template",
                               field="subject")
     if len(email.reply_to) > 1:
@@ -101,6 +101,10 @@ def build_payload(
             "Lettr's API takes one reply-to address, not several", field="reply_to"
         )
 
+    for kind in ("from_email", "to", "cc", "bcc", "reply_to"):
+        value = getattr(email, kind)
+        for address in value if isinstance(value, list) else [value]:
+            _api_address(address, kind)
     sender: Address = email.from_email
     body: dict[str, Any] = {"from": sender.email}
     if sender.name:
@@ -114,7 +118,7 @@ def build_payload(
         body["reply_to"] = email.reply_to[0].email
         if email.reply_to[0].name:
             body["reply_to_name"] = email.reply_to[0].name
-    if email.subject is not None:
+    if email.subject:
         if len(email.subject) > limits.MAX_SUBJECT_LENGTH:
             raise LimitExceeded(
                 f"subject is longer than {limits.MAX_SUBJECT_LENGTH} characters", field="subject"
@@ -289,7 +293,7 @@ def _json_header(value: str, field: str) -> dict[str, Any]:
     if not text.startswith("{"):
         try:
             text = base64.b64decode(text, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 inside
             raise ValidationError(
                 f"X-Lettr header for {field} must be JSON or base64 JSON", field=field
             ) from None
@@ -302,6 +306,18 @@ def _json_header(value: str, field: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError(f"X-Lettr header for {field} must be a JSON object", field=field)
     return data
+
+
+def _api_address(address: Address, field: str) -> None:
+    """Refuse what the address parser allows for local SMTP only (``user@localhost``, address
+    literals such as ``user@[127.0.0.1]``): Lettr's API answers them with a 422."""
+    domain = address.domain
+    if "." not in domain or domain.startswith("["):
+        raise InvalidAddress(
+            f"{field} {address.email!r} cannot go through Lettr's API: {domain!r} is not a "
+            "public domain name",
+            field="from" if field == "from_email" else field,
+        )
 
 
 def _positive_int(value: Any, field: str) -> int:
@@ -402,6 +418,10 @@ def _attachments(email: Email, lazy_data: bool) -> list[dict[str, Any]]:
         if len(mimetype) > limits.MAX_ATTACHMENT_TYPE_LENGTH:
             raise LimitExceeded("attachment MIME type is too long", field="attachments")
         raw = attachment.data
+        if not raw:
+            # Lettr's schema needs data of at least one base64 character: a 422 otherwise
+            raise ValidationError(f"attachment {name!r} is empty: Lettr's API refuses empty "
+                                  "attachments", field="attachments")
         total += 4 * ((len(raw) + 2) // 3)
         if total > limits.MAX_ATTACHMENTS_BASE64_BYTES:
             raise LimitExceeded(

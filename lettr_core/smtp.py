@@ -288,16 +288,20 @@ class SmtpTransport:
                 self._discard()
                 raise self._net_error(exc, f"waiting for the reply to {stage} from") from exc
             self._discard()
-            raise TransportError(
+            dropped = TransportError(
                 f"the SMTP server {self._where} closed the connection during DATA: the "
                 f"message may or may not have been accepted"
-            ) from exc
+            )
+            dropped.maybe_delivered = True
+            raise dropped from exc
         except smtplib.SMTPResponseException as exc:
             self._discard()
             raise error_from_reply(exc.smtp_code, exc.smtp_error, stage=stage) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._discard()
-            raise self._net_error(exc, f"sending ({stage})") from exc
+            failed = self._net_error(exc, f"sending ({stage})")
+            failed.maybe_delivered = stage == "DATA"  # the message may be in the server's hands
+            raise failed from exc
         finally:
             conn.command_encoding = "ascii"
         rejected = {addr: (c, reply_text(r)) for addr, (c, r) in refused.items()}

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from lettr_core.config import DEFAULT_SMTP_HOST
+from lettr_core.config import DEFAULT_SMTP_HOST, shown_value
 
 from .settings import (
     LettrImproperlyConfigured,
@@ -59,7 +59,7 @@ def _check_percent(value: Any, alias: str | None) -> list[checks.CheckMessage]:
         return []
     return [
         checks.Warning(
-            f"API_PERCENT is {value!r}; it must be a number from 0 to 100.",
+            f"API_PERCENT is {shown_value(value)}; it must be a number from 0 to 100.",
             hint="Set LETTR['API_PERCENT'] (or the api_percent option) between 0 and 100.",
             id="lettr.W001",
         )

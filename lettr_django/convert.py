@@ -25,6 +25,7 @@ from typing import Any
 
 from django.utils import timezone as dj_timezone
 from django.utils.encoding import force_str
+from django.utils.functional import Promise
 
 from lettr_core import Attachment, Email
 from lettr_core.errors import UnsupportedFeature, ValidationError
@@ -75,22 +76,25 @@ def to_email(message: Any, *, ignore_unsupported: bool = False) -> Email:
     Raises a :class:`lettr_core.errors.LettrError` subclass (``ValidationError``,
     ``UnsupportedFeature``...) for anything that cannot be sent as asked.
     """
-    headers = {force_str(k): force_str(v) for k, v in (message.extra_headers or {}).items()}
+    headers = {
+        _text(k, "headers"): _text(v, f"headers[{k}]")
+        for k, v in (message.extra_headers or {}).items()
+    }
     winning = {k.lower(): headers.pop(k) for k in list(headers) if k.lower() in _WINNING_HEADERS}
-    from_email = winning.get("from") or force_str(message.from_email)
+    from_email = winning.get("from") or _text(message.from_email, "from_email")
     if "reply-to" in winning:
         reply_to: list[Any] = _header_addresses(winning["reply-to"])
     else:
-        reply_to = _addresses(message.reply_to)
+        reply_to = _addresses(message.reply_to, "reply_to")
 
     text, html, amp_html = _bodies(message, ignore=ignore_unsupported)
     fields: dict[str, Any] = {
         "from_email": from_email,
-        "to": _addresses(message.to),
-        "cc": _addresses(message.cc),
-        "bcc": _addresses(message.bcc),
+        "to": _addresses(message.to, "to"),
+        "cc": _addresses(message.cc, "cc"),
+        "bcc": _addresses(message.bcc, "bcc"),
         "reply_to": reply_to,
-        "subject": force_str(message.subject) if message.subject is not None else None,
+        "subject": _text(message.subject, "subject") if message.subject is not None else None,
         "text": text,
         "html": html,
         "amp_html": amp_html,
@@ -110,8 +114,28 @@ def to_email(message: Any, *, ignore_unsupported: bool = False) -> Email:
     return Email(**fields)
 
 
-def _addresses(values: Iterable[Any] | None) -> list[str]:
-    return [force_str(value) for value in values or ()]
+def _addresses(values: Iterable[Any] | None, field: str) -> list[str]:
+    return [_text(value, field) for value in values or ()]
+
+
+def _text(value: Any, field: str) -> str:
+    """``force_str(value)``; a lazy string (``gettext_lazy``, ``format_lazy``) whose rendering
+    raises becomes a :class:`ValidationError` naming ``field``, before anything is sent."""
+    try:
+        return force_str(value)
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        raise ValidationError(
+            f"{field} could not be rendered as text ({detail})", field=field
+        ) from exc
+
+
+def _plain_values(data: Any, field: str) -> Any:
+    """Mapping values that are lazy strings rendered (metadata, merge data); the rest as is."""
+    if not isinstance(data, dict):
+        return data
+    return {key: _text(value, f"{field}[{key}]") if isinstance(value, Promise) else value
+            for key, value in data.items()}
 
 
 def _header_addresses(value: str) -> list[tuple[str, str]]:
@@ -119,7 +143,7 @@ def _header_addresses(value: str) -> list[tuple[str, str]]:
 
 
 def _bodies(message: Any, *, ignore: bool) -> tuple[str | None, str | None, str | None]:
-    body = force_str(message.body) if message.body is not None else ""
+    body = _text(message.body, "body") if message.body is not None else ""
     text: str | None = None
     html: str | None = None
     if getattr(message, "content_subtype", "plain") == "html":
@@ -129,8 +153,8 @@ def _bodies(message: Any, *, ignore: bool) -> tuple[str | None, str | None, str 
     amp: str | None = None
     for alternative in getattr(message, "alternatives", None) or ():
         content, mimetype = alternative[0], alternative[1]
-        kind = force_str(mimetype or "").split(";")[0].strip().lower()
-        value = force_str(content)
+        kind = _text(mimetype or "", "alternatives").split(";")[0].strip().lower()
+        value = _text(content, "alternatives")
         if kind == "text/html" and html is None:
             html = value
         elif kind == "text/plain" and text is None:
@@ -153,15 +177,21 @@ def to_attachment(item: Any, index: int = 0) -> Attachment:
             f"attachment {index} is a {type(item).__name__}, not a tuple or MIME part",
             field="attachments",
         ) from None
-    mimetype = force_str(mimetype) if mimetype else None
-    filename = force_str(filename) if filename else None
+    mimetype = _text(mimetype, "attachments") if mimetype else None
+    filename = _text(filename, "attachments") if filename else None
     if mimetype is None and filename:
         mimetype = mimetypes.guess_type(filename)[0]
     mimetype = mimetype or "application/octet-stream"
     if mimetype.lower() == "message/rfc822":
         content = _message_bytes(content)
+    elif isinstance(content, Promise):
+        content = _text(content, "attachments")
     elif not isinstance(content, (bytes, bytearray, memoryview, str)):
-        content = force_str(content)
+        raise ValidationError(
+            f"attachment {filename or index} content must be bytes or str, not "
+            f"{type(content).__name__}",
+            field="attachments",
+        )
     return Attachment(filename or _default_name(index, mimetype), content, mimetype)
 
 
@@ -208,7 +238,9 @@ def _extras(message: Any, *, ignore: bool) -> dict[str, Any]:
         if name == "send_at":
             value = to_datetime(value)
         elif name in ("template_id", "idempotency_key", "lettr_transport", "amp_html"):
-            value = force_str(value)
+            value = _text(value, name)
+        elif name in ("metadata", "merge_global_data"):
+            value = _plain_values(value, name)
         fields[field] = value
     options = {
         option: getattr(message, name)
@@ -231,9 +263,9 @@ def _tag(message: Any, *, ignore: bool) -> str | None:
     tags = getattr(message, "tags", None)
     if isinstance(tags, (str, bytes)):
         tags = [tags]
-    tags = [force_str(t) for t in tags or ()]
+    tags = [_text(t, "tags") for t in tags or ()]
     if tag is not None:
-        tag = force_str(tag)
+        tag = _text(tag, "tag")
         if tag not in tags:
             tags.insert(0, tag)
     if len(tags) > 1:

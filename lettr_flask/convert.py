@@ -15,7 +15,7 @@ from typing import Any
 from lettr_core import Attachment as CoreAttachment
 from lettr_core import Email, UnsupportedFeature, ValidationError
 
-from .helpers import force_text
+from .helpers import render_text
 
 #: ``alts`` subtypes the core model can carry (subtype -> Email field)
 _ALTERNATIVES = {"html": "html", "x-amp-html": "amp_html"}
@@ -96,12 +96,12 @@ def _bodies(message: Any) -> dict[str, str | None]:
         )
     for subtype, field in _ALTERNATIVES.items():
         if alts.get(subtype) is not None:
-            bodies[field] = force_text(alts[subtype])
+            bodies[field] = render_text(alts[subtype], field)
     amp = getattr(message, "amp_html", None)
     if amp is not None:
-        bodies["amp_html"] = force_text(amp)
+        bodies["amp_html"] = render_text(amp, "amp_html")
     if bodies["text"] is not None:
-        bodies["text"] = force_text(bodies["text"])
+        bodies["text"] = render_text(bodies["text"], "body")
     return bodies
 
 
@@ -117,7 +117,7 @@ def _headers(message: Any) -> dict[str, str]:
     for name, value in (getattr(message, "extra_headers", None) or {}).items():
         for existing in [key for key in headers if key.lower() == str(name).lower()]:
             del headers[existing]
-        headers[str(name)] = force_text(value)
+        headers[str(name)] = render_text(value, f"extra_headers[{name}]")
     return headers
 
 
@@ -140,7 +140,7 @@ def to_email(message: Any, *, ascii_attachments: bool = False) -> Email:
         bcc=list(message.bcc or []),
         reply_to=[reply_to] if reply_to else [],
         # Flask-Mail's default subject is "" and means "no Subject header"
-        subject=unfold(force_text(subject)) if subject else None,
+        subject=unfold(render_text(subject, "subject")) if subject else None,
         **_bodies(message),
         attachments=[
             convert_attachment(item, ascii_filenames=ascii_attachments, number=number)

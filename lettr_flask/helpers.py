@@ -42,6 +42,23 @@ def force_text(s: Any, encoding: str = "utf-8", errors: str = "strict") -> str:
         raise FlaskMailUnicodeDecodeError(s, *exc.args) from exc
 
 
+def render_text(s: Any, field: str) -> str:
+    """:func:`force_text` for sending: a lazy string (Flask-Babel's ``lazy_gettext``...) whose
+    rendering raises becomes a :class:`lettr_core.ValidationError` naming ``field``, so a
+    broken translation fails before any I/O with an error the caller can recognise."""
+    try:
+        return force_text(s)
+    except FlaskMailUnicodeDecodeError:
+        raise
+    except Exception as exc:
+        from lettr_core.errors import ValidationError
+
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        raise ValidationError(
+            f"{field} could not be rendered as text ({detail})", field=field
+        ) from exc
+
+
 def _encode_header(text: str, encoding: str) -> str:
     """``text`` as an RFC 2047 header value in ``encoding``, falling back to UTF-8."""
     try:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 
-from .helpers import AddressLike, force_text, has_newline
+from .helpers import AddressLike, has_newline, render_text
 
 if TYPE_CHECKING:
     from lettr_core import SendResult
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 
 class BadHeaderError(Exception):
     """A sender, recipient, reply-to or subject holds a line break (header injection)."""
+
+    def __init__(self, *args: object) -> None:
+        # Flask-Mail raises it bare; a message says what is wrong in logs and tracebacks
+        super().__init__(*(args or (
+            "a sender, recipient, reply-to or subject holds a line break (header injection); "
+            "nothing was sent",
+        )))
 
 
 class Attachment:
@@ -249,8 +256,8 @@ class Message:
 
 def _as_header_text(value: Any) -> str:
     if isinstance(value, tuple):
-        return f"{value[0]} <{value[1]}>"
-    return str(value)
+        return f"{render_text(value[0], 'address')} <{render_text(value[1], 'address')}>"
+    return render_text(value, "address")
 
 
 def message_has_bad_headers(message: Any) -> bool:
@@ -260,7 +267,7 @@ def message_has_bad_headers(message: Any) -> bool:
         candidates.append(message.reply_to)
     if any(has_newline(_as_header_text(value)) for value in candidates if value is not None):
         return True
-    subject = force_text(message.subject) if message.subject else ""
+    subject = render_text(message.subject, "subject") if message.subject else ""
     if subject and has_newline(subject):
         for number, line in enumerate(subject.split("\r\n")):
             if not line.strip() or has_newline(line):

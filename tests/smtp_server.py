@@ -39,6 +39,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from lettr_core import LettrConfig
+from lettr_core.devserver.smtp_relay import set_nodelay
 
 #: an obviously fake Lettr key; the test servers accept it as the SMTP password
 TEST_KEY = "lttr_" + "0" * 64
@@ -89,6 +90,8 @@ class _Protocol(SMTP):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self.transport is None  # STARTTLS calls this again with the TLS transport
+        if first:
+            set_nodelay(transport)  # else each multi-line EHLO reply waits ~40 ms for an ACK
         super().connection_made(transport)
         if first:
             self.owner._live.add(self)

@@ -1,9 +1,9 @@
 """The Lettr API endpoints of the dev server, as functions from a request to an :class:`Answer`.
 
 The order of events for one API request mirrors a real service behind a gateway: the key is
-checked (401), then the rate limit (429), then injected faults (5xx, a dropped connection), then
-``Idempotency-Key`` replay, then validation (422), then the message is stored and answered — or
-stored and the answer lost (``lost_reply_rate``).
+checked (401), then the rate limit (429), then injected faults (a random 429, 5xx, a dropped
+connection), then ``Idempotency-Key`` replay, then validation (422), then the message is stored
+and answered — or stored and the answer lost (``lost_reply_rate``).
 """
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ def handle_api(
         answer.headers.update(window.headers())
         return answer
     fate = faults.draw()
+    if fate.throttle:
+        faults.count("rate_limited")
+        answer = error(429, "Too many requests. Please slow down.", "rate_limit_exceeded")
+        answer.headers.update(window.headers())
+        answer.headers["Retry-After"] = str(faults.knobs.retry_after or 1)
+        return answer
     if fate.fail:
         faults.count("failed")
         status = server.faults.knobs.fail_status

@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"tests run fast; Lettr's own default is {DEFAULT_RATE_LIMIT:g})")
     add("--retry-after", metavar="SECONDS", type=int, default=None,
         help="Retry-After value on 429 (default: seconds until the window resets)")
+    add("--throttle-rate", metavar="P", type=_rate, default=0.0,
+        help="refuse this share of API requests with 429 at random, whatever the rate")
     add("--fail-rate", metavar="P", type=_rate, default=0.0,
         help="answer this share of API requests with a 5xx error")
     add("--fail-status", type=int, default=500, choices=(500, 502, 503, 504),
@@ -116,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         smtp_fail_rate=args.smtp_fail_rate,
         retry_after=args.retry_after,
         fail_status=args.fail_status,
+        throttle_rate=args.throttle_rate,
         ca_path=None if args.no_tls else args.ca_file,
     )
     stop = threading.Event()

@@ -1,8 +1,8 @@
 """Fault injection and rate limiting for the dev server's HTTP API.
 
 Each authenticated API request draws its fate from one seeded :class:`random.Random`, always
-three numbers in the same order (fail, reset, lost reply), so a given ``seed`` gives the same
-sequence of faults whichever rates are set. SMTP messages draw from a second generator with the
+four numbers in the same order (fail, reset, lost reply, throttle), so a given ``seed`` gives the
+same sequence of faults whichever rates are set. SMTP messages draw from a second generator with the
 same seed, so mail on one door does not shift the faults on the other. The rate limit counts
 requests in fixed one-second windows of the injected clock, as Lettr reports them in
 ``X-RateLimit-*``.
@@ -40,10 +40,14 @@ class Knobs:
     reset_rate: float = 0.0
     lost_reply_rate: float = 0.0
     smtp_fail_rate: float = 0.0
+    #: share of requests refused with 429 ``rate_limit_exceeded`` at random, whatever the rate
+    #: (``Retry-After``: ``retry_after``, else 1), to mix 429s with the other faults
+    throttle_rate: float = 0.0
 
     def check(self) -> None:
         """Raise ValueError for a knob out of range."""
-        for name in ("fail_rate", "reset_rate", "lost_reply_rate", "smtp_fail_rate"):
+        for name in ("fail_rate", "reset_rate", "lost_reply_rate", "smtp_fail_rate",
+                     "throttle_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
@@ -64,6 +68,7 @@ class Fate:
     fail: bool = False
     reset: bool = False
     lost_reply: bool = False
+    throttle: bool = False
 
 
 @dataclass
@@ -111,14 +116,15 @@ class FaultInjector:
             self.stats[name] = self.stats.get(name, 0) + 1
 
     def draw(self) -> Fate:
-        """The fate of the next request (consumes three random numbers)."""
+        """The fate of the next request (consumes four random numbers)."""
         with self._lock:
-            fail, reset, lost = (self._random.random() for _ in range(3))
+            fail, reset, lost, throttle = (self._random.random() for _ in range(4))
         knobs = self.knobs
         return Fate(
             fail=fail < knobs.fail_rate,
             reset=reset < knobs.reset_rate,
             lost_reply=lost < knobs.lost_reply_rate,
+            throttle=throttle < knobs.throttle_rate,
         )
 
     def smtp_fails(self) -> bool:

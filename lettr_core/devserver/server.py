@@ -62,8 +62,10 @@ class DevServer:
     ``store``: a path for a SQLite store (kept across runs), a :class:`Store`, or None (memory).
     ``tls``: STARTTLS on the relay (required before AUTH); ``implicit_tls`` wraps the whole
     session instead, as on Lettr's port 465. ``smtp_fail_rate``: share of SMTP messages refused
-    with 451 (not stored). ``ca_path``: where to write the CA's PEM (default: a temporary
-    directory removed on stop). ``clock``/``sleep`` can be injected in tests.
+    with 451 (not stored). ``throttle_rate``: share of API requests refused with a random 429
+    (``Retry-After``: ``retry_after``, else 1), on top of ``rate_limit``. ``ca_path``: where to
+    write the CA's PEM (default: a temporary directory removed on stop). ``clock``/``sleep``
+    can be injected in tests.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class DevServer:
         smtp_fail_rate: float = 0,
         retry_after: int | None = None,
         fail_status: int = 500,
+        throttle_rate: float = 0,
         ca_path: str | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -116,6 +119,7 @@ class DevServer:
                 reset_rate=reset_rate,
                 lost_reply_rate=lost_reply_rate,
                 smtp_fail_rate=smtp_fail_rate,
+                throttle_rate=throttle_rate,
             ),
             seed=seed,
             clock=clock,

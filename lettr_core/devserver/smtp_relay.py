@@ -8,8 +8,11 @@ cafile=server.ca_path)``). AUTH (PLAIN or LOGIN) is required: user ``lettr``, pa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import socket
 import ssl
 import warnings
 from collections.abc import Callable
@@ -189,6 +192,23 @@ class RelayHandler:
         return "250 2.0.0 OK: queued"
 
 
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    """Turn Nagle's algorithm off: aiosmtpd writes a multi-line reply (EHLO) line by line, and
+    with Nagle on, the client's delayed ACK holds each EHLO answer for ~40 ms."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _Session(SMTP):
+    """aiosmtpd's SMTP protocol, with TCP_NODELAY on each connection."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        set_nodelay(transport)
+        super().connection_made(transport)
+
+
 class _Controller(Controller):
     """aiosmtpd's threaded controller, able to listen on port 0 (a free port)."""
 
@@ -198,7 +218,7 @@ class _Controller(Controller):
         """
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-            return SMTP(self.handler, **self.SMTP_kwargs)
+            return _Session(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
         sockets = getattr(self.server, "sockets", None)

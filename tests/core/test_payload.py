@@ -249,7 +249,7 @@ class TestSplitting:
 def test_lazy_attachment_data_encodes_to_the_same_bytes() -> None:
     message = make(attachments=[Attachment('we"ird\\name.txt', "Grüße \x00 \u2028"),
                                 Attachment("b.bin", bytes(range(256)) * 50)],
-                   subject="\u2028 \"quoted\"")
+                   subject="\"quoted\" Grüße", text="line\u2028separator")
     eager = encode_body(build_payload(message, now=NOW))
     lazy = encode_body(build_payload(message, now=NOW, lazy_data=True))
     assert lazy == eager
@@ -271,7 +271,8 @@ def test_encoded_body_is_compact_utf8_json() -> None:
 
 # -- properties ----------------------------------------------------------------------------
 
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                      blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
                 max_size=60)
 _key = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=40)
 _scalar = st.one_of(st.text(max_size=100), st.integers(), st.booleans(),
@@ -283,7 +284,7 @@ _addr = st.from_regex(r"[a-z]{1,10}@[a-z]{1,10}\.(com|org|example)", fullmatch=T
 @given(
     to=st.lists(_addr, min_size=1, max_size=120),
     cc=st.lists(_addr, max_size=5),
-    subject=_text,
+    subject=_text.filter(bool),
     text=st.one_of(st.none(), _text.filter(bool)),
     html=st.one_of(st.none(), _text.filter(bool)),
     metadata=st.dictionaries(_key, _scalar, max_size=50),

@@ -124,3 +124,19 @@ def test_an_instant_replacement_sleep_does_not_spin_on_the_real_clock() -> None:
     began = time.monotonic()
     pacer.acquire()
     assert sum(slept) >= 29.9 and time.monotonic() - began < 5
+
+
+def test_an_instant_sleep_with_the_real_clock_stays_linear() -> None:
+    """Tests replace lettr_core.timing.sleep but not the clock: the simulated time runs ahead
+    of the real one, and each caller must not re-sleep everybody else's simulated waits."""
+    import time
+
+    from lettr_core.ratelimit import RateLimiter
+
+    calls: list[float] = []
+    limiter = RateLimiter(3.0, clock=time.monotonic, sleep=calls.append)
+    for _ in range(300):
+        limiter.acquire()
+    # each acquire waits one interval (~0.34 s) in steps of at most 50 ms: ~7 calls each
+    assert len(calls) <= 300 * 10
+    assert sum(calls) >= 299 * (1.03 / 3.0) * 0.99

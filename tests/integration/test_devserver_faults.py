@@ -178,3 +178,31 @@ def test_drops_also_cut_a_kept_alive_connection(devserver_factory: Any) -> None:
         server.configure(lost_reply_rate=0.0)
         assert session.get(server.api_url + "/health", timeout=10).status_code == 200
     assert len(server.messages()) == 2
+
+
+def test_throttle_rate_refuses_at_random_with_retry_after(devserver_factory: Any) -> None:
+    server = devserver_factory(throttle_rate=1.0)
+    refused = send(server)
+    assert refused.status_code == 429
+    assert refused.json()["error_code"] == "rate_limit_exceeded"
+    assert refused.headers["Retry-After"] == "1"
+    assert server.messages() == []
+    assert server.stats["rate_limited"] == 1
+    server.configure(throttle_rate=0.0, retry_after=4)
+    assert send(server).status_code == 200
+    server.configure(throttle_rate=1.0)
+    assert send(server).headers["Retry-After"] == "4"
+
+
+def test_throttle_mixes_with_other_faults_in_proportion(devserver_factory: Any) -> None:
+    server = devserver_factory(throttle_rate=0.25, fail_rate=0.25, seed=7)
+    outcomes = _outcomes(server, 200)
+    assert 20 <= outcomes.count("429") <= 80
+    assert 10 <= outcomes.count("500") <= 70
+    assert outcomes.count("429") + outcomes.count("500") + outcomes.count("200") == 200
+    assert server.stats["rate_limited"] == outcomes.count("429")
+
+
+def test_throttle_rate_is_checked(devserver_factory: Any) -> None:
+    with pytest.raises(ValueError, match="throttle_rate"):
+        devserver_factory(throttle_rate=1.5)

@@ -152,3 +152,22 @@ def test_smtp_fail_rate_answers_451_and_stores_nothing(devserver_factory: Any) -
     assert caught.value.smtp_code == 451
     assert server.messages() == []
     assert server.stats["smtp_failed"] == 1
+
+
+def test_relay_connections_have_nagle_off() -> None:
+    """aiosmtpd writes EHLO's answer line by line: with Nagle on, each one waits ~40 ms."""
+    import socket
+
+    from lettr_core.devserver.smtp_relay import set_nodelay
+
+    class Transport:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+        def get_extra_info(self, name: str) -> socket.socket:
+            return self.sock
+
+    with socket.socket() as sock:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        set_nodelay(Transport(sock))  # type: ignore[arg-type]
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

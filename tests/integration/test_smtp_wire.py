@@ -267,6 +267,7 @@ def test_a_refused_connection_is_a_transport_error() -> None:
         SmtpTransport(config).send(_email())
     assert isinstance(caught.value, LettrError)
     assert caught.value.retryable
+    assert not caught.value.maybe_delivered
 
 
 def test_close_after_the_server_went_away_is_clean(smtp_server: SmtpTestServer) -> None:
@@ -281,8 +282,9 @@ def test_close_after_the_server_went_away_is_clean(smtp_server: SmtpTestServer) 
 def test_a_drop_during_data_is_not_retried(smtp_server: SmtpTestServer) -> None:
     smtp_server.script.data_reply = DROP
     transport = SmtpTransport(smtp_server.config())
-    with pytest.raises(TransportError, match="may or may not"):
+    with pytest.raises(TransportError, match="may or may not") as caught:
         transport.send(_email())
+    assert caught.value.maybe_delivered  # the caller can tell this from a refused connection
     assert smtp_server.connections == 1  # resending could deliver the message twice
     assert transport.connection is None
 
