@@ -149,7 +149,8 @@ def setup_django_anymail(ends: Endpoints) -> None:
     _need("anymail", "django-anymail[sparkpost]")
     _django_setup(
         "anymail.backends.sparkpost.EmailBackend", ends,
-        ANYMAIL={"SPARKPOST_API_KEY": "sparkpost-fake-key", "SPARKPOST_API_URL": ends.sparkpost_url},
+        ANYMAIL={"SPARKPOST_API_KEY": "sparkpost-fake-key",
+                 "SPARKPOST_API_URL": ends.sparkpost_url},
     )
 
 
