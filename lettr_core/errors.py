@@ -38,7 +38,8 @@ class LettrError(smtplib.SMTPException):
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        # not super(): the smtplib twins' __init__ take other arguments; ours set their fields
+        smtplib.SMTPException.__init__(self, message)
         self.message = message
         self.status = status
         self.smtp_code = smtp_code
@@ -132,7 +133,11 @@ class InvalidRecipient(ValidationError, smtplib.SMTPRecipientsRefused):
         self.recipients: dict[str, tuple[int, bytes]] = dict(recipients or {})
 
 
-class DomainError(LettrError):
+class BadRequest(LettrError):
+    """Lettr refused the request for a reason it did not classify (HTTP 400 ``send_error``)."""
+
+
+class DomainError(BadRequest):
     """The sender domain is invalid or not configured (HTTP 400)."""
 
 
