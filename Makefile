@@ -25,8 +25,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# tox finds python3.X on PATH; pyenv's shims hide the versions that are not selected,
+# so put every installed CPython 3.10-3.13 on PATH directly.
+PY_BINS := $(shell ls -d $$(pyenv root 2>/dev/null || echo /nonexistent)/versions/3.1[0-3].*/bin \
+	2>/dev/null | tr '\n' ':')
+
 matrix: $(STAMP)
-	$(VENV)/bin/tox run-parallel --parallel 2 --parallel-no-spinner
+	PATH="$(PY_BINS)$$PATH" $(VENV)/bin/tox run-parallel --parallel 2 --parallel-no-spinner
 
 # Side-by-side benchmarks (issue 7): installs the peers into .venv, runs every scenario,
 # writes benchmarks/RESULTS.md and refreshes the README's table. BENCH_ARGS="--scale 0.1" etc.

@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import timing
 from .config import LettrConfig
 from .errors import LettrError, ServerError, TransportError
 from .http_errors import error_from_response, parse_json, quota_from_headers
@@ -67,7 +68,7 @@ class ApiTransport:
         config: LettrConfig,
         *,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = timing.wait,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         now: Callable[[], datetime] | None = None,
@@ -129,7 +130,7 @@ class ApiTransport:
     # -- sending ------------------------------------------------------------------------
     def send(self, email: Email) -> SendResult:
         """Send one message (split into requests of 50 recipients when larger)."""
-        body = build_payload(email, now=self._now())
+        body = build_payload(email, now=self._now(), lazy_data=True)
         key = email.idempotency_key or uuid.uuid4().hex
         unit = _Unit(body, [0], key, _path(body))
         return self._send_unit(unit)
@@ -162,7 +163,7 @@ class ApiTransport:
         now = self._now()
         for index, email in enumerate(emails):
             try:
-                body = build_payload(email, now=now)
+                body = build_payload(email, now=now, lazy_data=True)
             except LettrError as error:
                 outcomes[index] = error
                 continue
@@ -174,7 +175,7 @@ class ApiTransport:
             )
             if coalescible:
                 to = body.pop("to")
-                group_key = encode_body(body)
+                group_key = encode_body(body, fingerprint=True)
                 body["to"] = to
                 unit = groups.get(group_key)
                 if unit is not None and len(unit.indexes) < MAX_RECIPIENTS_PER_REQUEST:

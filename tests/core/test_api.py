@@ -328,3 +328,18 @@ def test_threads_share_one_transport(transport: ApiTransport,
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda i: transport.send(email(subject=f"s{i}")), range(40)))
     assert len({r.request_id for r in results}) == 40
+
+
+def test_waiting_can_be_replaced_for_a_whole_run(config: LettrConfig,
+                                                  mock_api: responses.RequestsMock,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from lettr_core import timing
+
+    waits: list[float] = []
+    monkeypatch.setattr(timing, "sleep", waits.append)
+    api = ApiTransport(config)  # built without a sleep argument, as adapters do
+    mock_api.post(EMAILS, status=429, json={"message": "slow", "error_code": "rate_limit_exceeded"},
+                  headers={"Retry-After": "30"})
+    mock_api.post(EMAILS, json=ok("1"))
+    assert api.send(email()).request_id == "1"
+    assert any(w > 25 for w in waits)  # the 30 s Retry-After was waited through the fake

@@ -246,6 +246,24 @@ class TestSplitting:
             list(split_recipients(body))
 
 
+def test_lazy_attachment_data_encodes_to_the_same_bytes() -> None:
+    message = make(attachments=[Attachment('we"ird\\name.txt', "Grüße \x00 \u2028"),
+                                Attachment("b.bin", bytes(range(256)) * 50)],
+                   subject="\u2028 \"quoted\"")
+    eager = encode_body(build_payload(message, now=NOW))
+    lazy = encode_body(build_payload(message, now=NOW, lazy_data=True))
+    assert lazy == eager
+    assert_valid_request(lazy)
+
+
+def test_fingerprint_compares_content_without_encoding_it() -> None:
+    one = build_payload(make(attachments=[Attachment("a", b"same")]), now=NOW, lazy_data=True)
+    two = build_payload(make(attachments=[Attachment("a", b"same")]), now=NOW, lazy_data=True)
+    other = build_payload(make(attachments=[Attachment("a", b"diff")]), now=NOW, lazy_data=True)
+    assert encode_body(one, fingerprint=True) == encode_body(two, fingerprint=True)
+    assert encode_body(one, fingerprint=True) != encode_body(other, fingerprint=True)
+
+
 def test_encoded_body_is_compact_utf8_json() -> None:
     data = encode_body({"subject": "Grüße", "to": ["a@example.com"]})
     assert data == '{"subject":"Grüße","to":["a@example.com"]}'.encode()
