@@ -37,6 +37,7 @@ class Options:
     output: Path
     readme: Path | None
     capacity_seconds: float
+    pair_timeout: float
     quiet: bool
     argv: str
 
@@ -57,6 +58,8 @@ def parse_args(argv: list[str] | None) -> Options:
                         help="also refresh the table between the bench markers of this README")
     parser.add_argument("--capacity-seconds", type=float, default=2.0,
                         help="how long to load the stub alone (0 skips)")
+    parser.add_argument("--pair-timeout", type=float, default=240.0,
+                        help="seconds before one sender's run is stopped and reported as such")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -76,6 +79,7 @@ def parse_args(argv: list[str] | None) -> Options:
         output=args.output,
         readme=args.readme,
         capacity_seconds=args.capacity_seconds,
+        pair_timeout=args.pair_timeout,
         quiet=args.quiet,
         argv=" ".join(argv if argv is not None else sys.argv[1:]),
     )
@@ -107,7 +111,9 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def run_pair(targets: Targets, scenario: Scenario, sender: str, count: int) -> Row:
+def run_pair(
+    targets: Targets, scenario: Scenario, sender: str, count: int, timeout: float = 240.0
+) -> Row:
     """Spawn one sender process for one scenario and read the targets' counters after it."""
     targets.configure(latency_ms=scenario.latency_ms, rate_limit=scenario.rate_limit)
     ends = Endpoints(targets.base_url, targets.smtp_port)
@@ -115,15 +121,20 @@ def run_pair(targets: Targets, scenario: Scenario, sender: str, count: int) -> R
     out = ctx.Queue()
     proc = ctx.Process(target=child_main, args=(sender, scenario, count, ends, out))
     proc.start()
-    budget = 120.0 + count * (0.5 + scenario.latency_ms / 1000.0)
     try:
-        result: dict[str, Any] = out.get(timeout=budget)
+        result: dict[str, Any] = out.get(timeout=timeout)
     except queue.Empty:
         proc.kill()
-        result = {"status": "timeout", "error": f"no answer within {budget:.0f} s"}
+        result = {"status": "timeout"}
     proc.join(timeout=30)
     stats = targets.stats()
     row = Row(scenario.name, sender, result.get("status", "error"), n=count)
+    if row.status == "timeout":
+        delivered = (stats.get("smtp") or {}).get("recipients", 0) \
+            if SENDERS[sender].wire == "smtp" else stats["recipients"]
+        row.status = (f"timeout: stopped after {timeout:.0f} s with {delivered:,} of {count:,} "
+                      f"delivered, {stats['requests']:,} requests, "
+                      f"{stats['rate_limited']:,} 429s")
     if not row.ok:
         row.first_error = result.get("error")
         return row
@@ -173,7 +184,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                     rows.append(Row(scenario.name, sender, skip))
                     say(f"  {sender:<15} {skip}")
                     continue
-                row = run_pair(targets, scenario, sender, count)
+                row = run_pair(targets, scenario, sender, count, opts.pair_timeout)
                 rows.append(row)
                 if row.ok:
                     say(f"  {sender:<15} n={row.n:<5} {row.msgs_per_s:>9,.1f} msgs/s "
