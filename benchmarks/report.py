@@ -260,6 +260,8 @@ Scenarios:
 
 {markdown_table(rows)}
 
+- P1 and P5 are run {info['repeat']} times per sender, each in a fresh process; the fastest
+  run is shown (the machine is shared: best-of is the least noisy figure). The others run once.
 - **msgs/s**: messages *delivered* (received by the stub or the SMTP sink) per second of wall
   time; the clock covers building the library's message objects and sending them all.
 - **CPU µs/msg**: CPU time of the sender process (all threads) over the timed region ÷ n.

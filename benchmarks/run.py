@@ -24,6 +24,8 @@ from .targets import Targets
 from .worker import child_main
 
 HERE = Path(__file__).resolve().parent
+#: short scenarios run --repeat times per sender (fresh process each), keeping the fastest
+REPEATED = ("P1", "P5")
 DEFAULT_P3 = ("django-anymail", "lettr-sdk", "lettr_django", "lettr_core")
 
 
@@ -38,6 +40,7 @@ class Options:
     readme: Path | None
     capacity_seconds: float
     pair_timeout: float
+    repeat: int
     quiet: bool
     argv: str
 
@@ -60,6 +63,8 @@ def parse_args(argv: list[str] | None) -> Options:
                         help="how long to load the stub alone (0 skips)")
     parser.add_argument("--pair-timeout", type=float, default=240.0,
                         help="seconds before one sender's run is stopped and reported as such")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of the short scenarios (P1, P5) per sender; the best is kept")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -80,6 +85,7 @@ def parse_args(argv: list[str] | None) -> Options:
         readme=args.readme,
         capacity_seconds=args.capacity_seconds,
         pair_timeout=args.pair_timeout,
+        repeat=max(1, args.repeat),
         quiet=args.quiet,
         argv=" ".join(argv if argv is not None else sys.argv[1:]),
     )
@@ -184,7 +190,14 @@ def main(argv: list[str] | None = None) -> list[Row]:
                     rows.append(Row(scenario.name, sender, skip))
                     say(f"  {sender:<15} {skip}")
                     continue
+                runs = opts.repeat if scenario.name in REPEATED else 1
                 row = run_pair(targets, scenario, sender, count, opts.pair_timeout)
+                for _ in range(runs - 1):
+                    if not row.ok:
+                        break
+                    again = run_pair(targets, scenario, sender, count, opts.pair_timeout)
+                    if again.ok and again.wall_s < row.wall_s:
+                        row = again
                 rows.append(row)
                 if row.ok:
                     say(f"  {sender:<15} n={row.n:<5} {row.msgs_per_s:>9,.1f} msgs/s "
@@ -207,6 +220,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         "fastest": f"{fastest:,.0f}",
         "scale": opts.scale,
         "cap": opts.cap,
+        "repeat": opts.repeat,
         "scenarios": scenarios,
     }
     checks = check_targets(rows, opts.scale)
