@@ -133,6 +133,18 @@ class InvalidRecipient(ValidationError, smtplib.SMTPRecipientsRefused):
         self.recipients: dict[str, tuple[int, bytes]] = dict(recipients or {})
 
 
+class SenderRefused(ValidationError, smtplib.SMTPSenderRefused):  # type: ignore[misc]
+    """The SMTP server refused the sender at ``MAIL FROM`` with a 5xx reply.
+
+    ``sender`` is the refused address, as in :class:`smtplib.SMTPSenderRefused`.
+    """
+
+    def __init__(self, message: str, *, sender: str = "", **kwargs: Any) -> None:
+        ValidationError.__init__(self, message, **kwargs)
+        self.sender = sender
+        self.smtp_error = message.encode("utf-8", "replace")
+
+
 class BadRequest(LettrError):
     """Lettr refused the request for a reason it did not classify (HTTP 400 ``send_error``)."""
 
@@ -177,6 +189,13 @@ class TransportError(LettrError):
 
 class UnsupportedFeature(LettrError):
     """The message asks for something the chosen wire cannot carry (never silently dropped)."""
+
+
+class SmtpUtf8Unsupported(UnsupportedFeature):
+    """An address has a non-ASCII local part but the SMTP server does not offer SMTPUTF8.
+
+    Raised before ``MAIL FROM``, so nothing was sent.
+    """
 
 
 class ConfigurationError(ValueError):

@@ -1,1 +1,16 @@
 """Shared test configuration."""
+
+# The dev server's fixtures (devserver, devserver_factory, devserver_api_key) live in the
+# package, importable from anywhere (tox runs pytest without the repo root on sys.path).
+pytest_plugins = ["lettr_core.devserver.pytest_plugin"]
+
+# The SMTP test server fixtures (aiosmtpd + trustme: smtp_server, smtps_server,
+# smtp_server_factory, smtp_ca, trust_smtp_ca) live in tests/smtp_server.py; importing the
+# conftest of the `tests` package puts the repo root on sys.path, so this import works in tox.
+from tests.smtp_server import (  # noqa: E402, F401  (fixtures)
+    smtp_ca,
+    smtp_server,
+    smtp_server_factory,
+    smtps_server,
+    trust_smtp_ca,
+)
