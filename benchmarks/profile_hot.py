@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import time
 
@@ -23,8 +24,14 @@ BUCKETS = {
     "payload building (build_payload)": "build_payload",
     "JSON encoding (encode_body)": "encode_body",
     "message objects (Email.__init__)": "__init__' of 'lettr_core.message",
-    "requests Session.request": "sessions.py:500(request)",
-    "requests send (adapter + urllib3 + socket)": "adapters.py:",
+    "requests Session.request (all of requests)": "sessions.py:557(request)",
+    "  requests prepare_request": "sessions.py:511(prepare_request)",
+    "  requests merge_environment_settings": "merge_environment_settings",
+    "  requests Session.send": "sessions.py:752(send)",
+    "    HTTPAdapter.send": "adapters.py:634(send)",
+    "      urllib3 urlopen (incl. socket I/O)": "connectionpool.py:598(urlopen)",
+    "    cookies extract_cookies_to_jar": "extract_cookies_to_jar",
+    "    build_response": "build_response",
     "rate limiter acquire": "acquire",
     "rate limiter update": "ratelimit.py:78(update)",
     "response JSON (parse_json)": "parse_json",
@@ -38,7 +45,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="LETTR_MAX_WORKERS (cProfile sees only the calling thread: keep 1)")
     args = parser.parse_args(argv)
+    os.environ["LETTR_MAX_WORKERS"] = str(args.workers)
+    os.environ.setdefault("LETTR_RATE_LIMIT", "100000")  # no 3/s start-up pacing in the profile
     scenario = SCENARIOS[args.scenario]
     with Targets(smtp=True) as targets:
         targets.configure(latency_ms=scenario.latency_ms, rate_limit=scenario.rate_limit)
