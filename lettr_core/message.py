@@ -102,6 +102,9 @@ class Email:
     send_at: datetime | None = None
     idempotency_key: str | None = None
     transport: TransportName | None = None
+    #: raw ``SendEmailRequest`` fields deep-merged into the API body last (an escape hatch);
+    #: any mapping, stored as a dict (checked in ``__post_init__``)
+    esp_extra: Any = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.from_email = parse_address(self.from_email, "from")
@@ -120,6 +123,8 @@ class Email:
             if isinstance(self.substitution_data, Mapping) \
             else _not_a_mapping(self.substitution_data, "substitution_data")
         self.options = dict(self.options or {})
+        self.esp_extra = dict(self.esp_extra or {}) if isinstance(self.esp_extra, Mapping) \
+            else _not_a_mapping(self.esp_extra, "esp_extra")
         if self.tag is not None:
             check_no_crlf(str(self.tag), "tag")
         if self.idempotency_key is not None:
@@ -145,6 +150,8 @@ class Email:
             wanted.append("send_at")
         if self.options:
             wanted.append("options")
+        if self.esp_extra:
+            wanted.append("esp_extra")
         lifted = {name.lower() for name in self.headers} & _API_ONLY_HEADERS
         wanted.extend(sorted(lifted))
         return wanted

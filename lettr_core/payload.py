@@ -146,7 +146,20 @@ def build_payload(
         body["attachments"] = _attachments(email, lazy_data)
     if email.send_at is not None:
         body["scheduled_at"] = scheduled_at(email.send_at, now=now)
+    if email.esp_extra:
+        deep_merge(body, email.esp_extra)
     return body
+
+
+def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``extra`` into ``target`` in place: nested mappings merge, anything else replaces."""
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(value, Mapping) and isinstance(current, dict):
+            deep_merge(current, value)
+        else:
+            target[key] = deep_merge({}, value) if isinstance(value, Mapping) else value
+    return target
 
 
 def encode_body(body: Mapping[str, Any], *, fingerprint: bool = False) -> bytes:

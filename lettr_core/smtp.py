@@ -368,13 +368,17 @@ class SmtpTransport:
         """Username and password to log in with, or None to skip AUTH.
 
         The API key stands in for a missing password only towards Lettr's relay (or a
-        loopback dev server): it is never sent to a third-party SMTP host.
+        loopback dev server): it is never sent to a third-party SMTP host. An empty (not
+        unset) username for a server other than Lettr's means it takes mail without AUTH
+        (Django's ``EMAIL_HOST_USER = ""``); Lettr's relay always gets a login.
         """
         cfg = self.config
-        if cfg.smtp_password:
-            return cfg.smtp_user, cfg.smtp_password
         host = cfg.smtp_host.lower().rstrip(".")
         lettr_host = host == DEFAULT_SMTP_HOST or host.endswith(".lettr.com")
+        if cfg.smtp_username == "" and not lettr_host:
+            return None  # the application's own server, no user: no AUTH, as Django does
+        if cfg.smtp_password:
+            return cfg.smtp_user, cfg.smtp_password
         if cfg.api_key and (lettr_host or is_loopback_host(host)):
             return cfg.smtp_username or DEFAULT_SMTP_USERNAME, cfg.api_key
         return None
