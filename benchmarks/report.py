@@ -72,11 +72,17 @@ def find(rows: list[Row], scenario: str, sender: str) -> Row | None:
 def ratio(rows: list[Row], row: Row, peer: str) -> float | None:
     """How many times better ``row`` is than ``peer`` in the same scenario (higher = better).
 
-    P1-P4: messages delivered per second; P5: the peer's RSS growth over ours.
+    P1, P2, P4: messages delivered per second; P3: the share of the burst delivered (a
+    sender that loses 98% of it in a third of a second is not 6x faster); P5: the peer's
+    RSS growth over ours.
     """
     other = find(rows, row.scenario, peer)
     if other is None or not other.ok or not row.ok:
         return None
+    if row.scenario == "P3":
+        if not other.delivered or not row.n:
+            return None
+        return (row.delivered / row.n) / (other.delivered / other.n)
     if row.scenario == "P5":
         if row.rss_growth <= 0:
             return None
@@ -271,7 +277,8 @@ Scenarios:
 - **peak RSS**: high-water RSS of the sender process during the timed region (reset just
   before it); **RSS growth**: that peak minus the RSS just before.
 - **x anymail / x SDK**: how many times better than django-anymail / Lettr's SDK loop in the
-  same run — P1-P4: msgs/s ratio; P5: their RSS growth ÷ ours.
+  same run — P1, P2, P4: msgs/s ratio; P3: ratio of the share of the burst delivered;
+  P5: their RSS growth ÷ ours.
 - SMTP senders (Django's SMTP backend, Flask-Mail) deliver to a loopback aiosmtpd sink with no
   latency and no rate limit; P3 and P4 (HTTP rate limits) do not apply to them.
 
