@@ -201,10 +201,13 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
     return out
 
 
-def markdown_table(rows: list[Row]) -> str:
+def markdown_table(rows: list[Row], *, ran_only: bool = False) -> str:
+    """The table as Markdown; ``ran_only`` leaves out rows that did not run (n/a, skipped)."""
     lines = ["| " + " | ".join(HEADER) + " |",
              "|" + "|".join("---" if i < 2 else "---:" for i in range(len(HEADER))) + "|"]
-    for cells in table_rows(rows):
+    for row, cells in zip(rows, table_rows(rows), strict=True):
+        if ran_only and not row.ok:
+            continue
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -299,8 +302,10 @@ def update_readme(readme: Path, rows: list[Row], info: dict[str, Any]) -> bool:
         return False
     m = info["machine"]
     block = (f"{README_START}\n_Measured {m['date']} on {m['nproc']} CPUs ({m['cpu']}), "
-             f"Python {m['python']}; details in `benchmarks/RESULTS.md`._\n\n"
-             f"{markdown_table(rows)}\n{README_END}")
+             f"Python {m['python']}; ratios are msgs/s (P3: share delivered, P5: RSS growth) "
+             f"against the peer in the same run; method, targets and the rows that did not "
+             f"run in `benchmarks/RESULTS.md`._\n\n"
+             f"{markdown_table(rows, ran_only=True)}\n{README_END}")
     pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
     readme.write_text(pattern.sub(lambda _m: block, text), encoding="utf-8")
     return True
