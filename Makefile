@@ -30,6 +30,11 @@ typecheck: $(STAMP)
 PY_BINS := $(shell ls -d $$(pyenv root 2>/dev/null || echo /nonexistent)/versions/3.1[0-3].*/bin \
 	2>/dev/null | tr '\n' ':')
 
+# Both example apps through the three migration stages against the local dev server.
+# KEEP=1 leaves the dev server running (for its inbox page) until Ctrl-C.
+demo: $(STAMP)
+	$(PY) example_projects/demo.py $(if $(filter 1 yes true,$(KEEP)),--keep)
+
 matrix: $(STAMP)
 	PATH="$(PY_BINS)$$PATH" $(VENV)/bin/tox run-parallel --parallel 2 --parallel-no-spinner
 

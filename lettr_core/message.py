@@ -105,9 +105,14 @@ class Email:
     #: raw ``SendEmailRequest`` fields deep-merged into the API body last (an escape hatch);
     #: any mapping, stored as a dict (checked in ``__post_init__``)
     esp_extra: Any = field(default_factory=dict)
+    #: the SMTP ``MAIL FROM`` address when it differs from ``from_email`` (SMTP door only:
+    #: Lettr's API sets the envelope sender itself)
+    envelope_sender: Any = None
 
     def __post_init__(self) -> None:
         self.from_email = parse_address(self.from_email, "from")
+        if self.envelope_sender is not None:
+            self.envelope_sender = parse_address(self.envelope_sender, "envelope_sender")
         self.to = parse_address_list(self.to, "to")
         self.cc = parse_address_list(self.cc, "cc")
         self.bcc = parse_address_list(self.bcc, "bcc")

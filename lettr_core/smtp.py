@@ -194,7 +194,7 @@ class SmtpTransport:
         if not recipients:
             raise ValidationError("the message has no recipients (to, cc or bcc)", field="to")
         return _Prepared(
-            sender=email.from_email.email,
+            sender=(email.envelope_sender or email.from_email).email,
             recipients=recipients,
             data=serialize(build_message(email)),
             smtputf8=needs_smtputf8(email),

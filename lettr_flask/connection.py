@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from lettr_core import LettrConfig, Mailer, SendResult, SmtpTransport
+from lettr_core.addresses import parse_address
 
 from .convert import to_email
 from .helpers import sanitize_address, sanitize_addresses
@@ -33,24 +34,20 @@ def new_smtp_transport(config: LettrConfig) -> SmtpTransport:
     return SmtpTransport(config)
 
 
-def _warn_smtp_only_options(message: Any, envelope_from: Any, sender: str) -> None:
-    """Say so when Flask-Mail's envelope options could not be honoured on the SMTP wire.
+def _warn_smtp_only_options(message: Any) -> None:
+    """Say so when Flask-Mail's ESMTP options could not be honoured on the SMTP wire.
 
-    The core SMTP transport uses the From address as ``MAIL FROM`` and sends no ESMTP
-    options; over the API, Lettr manages the envelope itself, so nothing is lost there.
+    The core SMTP transport chooses its own ``MAIL``/``RCPT`` options (SMTPUTF8, 8BITMIME);
+    over the API, Lettr manages the envelope itself, so nothing is lost there.
     """
     ignored = []
-    if envelope_from:
-        address = envelope_from[1] if isinstance(envelope_from, tuple) else str(envelope_from)
-        if sender.lower() not in address.lower():
-            ignored.append("envelope_from")
     if getattr(message, "mail_options", None):
         ignored.append("mail_options")
     if getattr(message, "rcpt_options", None):
         ignored.append("rcpt_options")
     if ignored:
         logger.warning(
-            "lettr_flask: %s not applied over SMTP (the From address is the envelope sender)",
+            "lettr_flask: %s not applied over SMTP (the transport sets its own options)",
             ", ".join(ignored),
         )
 
@@ -186,12 +183,14 @@ class Connection:
         """Send ``message`` now and return the core result: no Flask-Mail checks, no
         suppression, no signal (``send`` adds those)."""
         email = to_email(message, ascii_attachments=bool(self.mail.ascii_attachments))
+        if envelope_from:
+            email.envelope_sender = parse_address(envelope_from, "envelope_from")
         mailer = self._start()
         if self.mail.debug and self.host is None and mailer.choose_transport(email) == "smtp":
             self._open_smtp()  # open it here so MAIL_DEBUG shows the dialogue (after AUTH)
         result = mailer.send(email)
         if result.transport == "smtp":
-            _warn_smtp_only_options(message, envelope_from, email.from_email.email)
+            _warn_smtp_only_options(message)
         return result
 
     def send_message(self, *args: Any, **kwargs: Any) -> None:

@@ -1,5 +1,9 @@
 """Shared test configuration."""
 
+import os
+
+import pytest
+
 # The dev server's fixtures (devserver, devserver_factory, devserver_api_key) live in the
 # package, importable from anywhere (tox runs pytest without the repo root on sys.path).
 pytest_plugins = ["lettr_core.devserver.pytest_plugin"]
@@ -14,3 +18,11 @@ from tests.smtp_server import (  # noqa: E402, F401  (fixtures)
     smtps_server,
     trust_smtp_ca,
 )
+
+
+@pytest.fixture(autouse=True)
+def _clean_lettr_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No LETTR_* variable of the machine's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("LETTR_"):
+            monkeypatch.delenv(name)

@@ -16,6 +16,7 @@ from lettr_core import Attachment, Email, LettrConfig, SmtpTransport
 from lettr_core.errors import (
     AuthenticationError,
     ConfigurationError,
+    HeaderInjection,
     InvalidRecipient,
     LettrError,
     LimitExceeded,
@@ -199,6 +200,15 @@ def test_bcc_is_in_the_envelope_once_and_not_in_the_data() -> None:
     )
     assert prepared.recipients == ["ann@example.com", "hidden@example.com"]
     assert b"hidden@example.com" not in prepared.data
+
+
+def test_envelope_sender_is_mail_from_and_not_a_header() -> None:
+    prepared = _transport().prepare(mail(text="t", envelope_sender="bounces@bücher.example"))
+    assert prepared.sender == "bounces@xn--bcher-kva.example"
+    assert b"bounces@" not in prepared.data
+    assert _transport().prepare(mail(text="t")).sender == mail(text="t").from_email.email
+    with pytest.raises(HeaderInjection):
+        mail(text="t", envelope_sender="a@example.com\r\nRCPT TO:<x@evil.example>")
 
 
 def test_a_message_without_recipients_is_refused_before_io() -> None:

@@ -99,15 +99,6 @@ class FakeApi:
         return self.bodies[0]
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No LETTR_* variable of the developer's shell leaks into a test."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("LETTR_"):
-            monkeypatch.delenv(name)
-
 
 @pytest.fixture
 def api() -> Iterator[FakeApi]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,14 +12,6 @@ from flask import Flask
 from flaskhelpers import API, KEY, make_app
 
 from lettr_flask import Mail
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No LETTR_* variable of the machine leaks into a test."""
-    for name in list(os.environ):
-        if name.startswith("LETTR_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

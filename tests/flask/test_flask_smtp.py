@@ -264,3 +264,15 @@ def test_cli_check_reports_a_refused_smtp_login(smtp_server: SmtpTestServer) -> 
     result = app.test_cli_runner().invoke(args=["lettr", "check"])
     assert result.exit_code == 1
     assert "SMTP check failed" in result.output
+
+
+def test_envelope_from_is_the_smtp_mail_from(smtp_server: SmtpTestServer) -> None:
+    """Flask-Mail's ``Connection.send(message, envelope_from)`` sets MAIL FROM, not From."""
+    app = smtp_app(smtp_server)
+    mail = Mail(app)
+    with app.app_context(), mail.connect() as conn:
+        conn.send(Message("x", sender="app@example.com", recipients=["to@example.com"],
+                          body="b"), envelope_from="bounces@example.com")
+    (got,) = smtp_server.received
+    assert got.mail_from == "bounces@example.com"
+    assert str(got.message["From"]) == "app@example.com"

@@ -11,6 +11,7 @@ import responses
 
 from lettr_core import ApiTransport, Email, LettrConfig, Mailer, SendResult
 from lettr_core.errors import ServerError
+from tests.core.conftest import FakeClock
 from tests.smtp_server import SmtpTestServer
 
 pytestmark = pytest.mark.integration
@@ -18,23 +19,8 @@ pytestmark = pytest.mark.integration
 KEY = "lttr_" + "0" * 60 + "beef"
 
 
-class Clock:
-    """Monotonic time that moves only when the code under test sleeps (no real waiting)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def _mailer(config: LettrConfig) -> tuple[Mailer, Clock]:
-    clock = Clock()
+def _mailer(config: LettrConfig) -> tuple[Mailer, FakeClock]:
+    clock = FakeClock()
     api = ApiTransport(config, sleep=clock.sleep, clock=clock)
     return Mailer(config, api=api), clock
 

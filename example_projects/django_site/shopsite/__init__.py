@@ -1,0 +1,1 @@
+"""The example shop site's project package (settings and URLs)."""
