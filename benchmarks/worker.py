@@ -9,6 +9,7 @@ data (including P5's random attachment bytes) come before it. CPU time is the pr
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import time
 import traceback
@@ -50,7 +51,15 @@ def _current_rss_bytes() -> int:
 
 
 def run_one(sender: str, scenario: Scenario, count: int, ends: Endpoints) -> dict[str, Any]:
-    """Measure ``sender`` sending ``count`` messages of ``scenario``; a plain dict back."""
+    """Measure ``sender`` sending ``count`` messages of ``scenario``; a plain dict back.
+
+    ``LETTR_*`` variables of the caller's environment are dropped first (a real key or
+    ``LETTR_TRANSPORT=smtp`` must not leak into a benchmark), unless ``BENCH_KEEP_LETTR_ENV=1``
+    asks to keep them for an experiment (``LETTR_RATE_LIMIT=...``).
+    """
+    if os.environ.get("BENCH_KEEP_LETTR_ENV") != "1":
+        for name in [n for n in os.environ if n.startswith("LETTR_")]:
+            del os.environ[name]
     try:
         SETUP[sender](ends)
     except Unavailable as exc:
