@@ -22,7 +22,8 @@ ALLOWED = ("n/a (", "skipped (")
 def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Row], Path]:
     out = tmp_path_factory.mktemp("bench") / "RESULTS.md"
     rows = run.main([
-        "--scale", "0.005", "--capacity-seconds", "0.2", "--sequential-cap", "5",
+        "--scale", "0.005", "--capacity-seconds", "0.2",
+        "--sequential-cap", "3", "--paced-cap", "2",
         "--p3-senders", "lettr_core,django-anymail", "--repeat", "1", "--pair-timeout", "60",
         "--output", str(out), "--quiet",
     ])
