@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 
 #: spacing margin over 1/rate, so server-side windows never see rate+1 requests
 _MARGIN = 1.03
+#: longest single wait before a waiting caller looks again (the rate may have been raised)
+_RECHECK = 0.05
 
 
 class RateLimiter:
@@ -39,7 +41,7 @@ class RateLimiter:
         self._ceiling = ceiling
         self._interval = 0.0
         self.rate = rate
-        self._next_slot = 0.0
+        self._last: float | None = None
         self._blocked_until = 0.0
 
     @property
@@ -54,15 +56,29 @@ class RateLimiter:
         self._interval = _MARGIN / value if value > 0 else 0.0
 
     def acquire(self) -> float:
-        """Block until this caller may send; return the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot, self._blocked_until)
-            self._next_slot = slot + self._interval
-        wait = slot - now
-        if wait > 0:
+        """Block until this caller may send; return the seconds waited.
+
+        No slot is promised in advance: a waiting caller looks again at least every
+        50 ms, so a limit learnt from the first answer (or a hold) applies at once to
+        everyone already waiting. Spacing is measured between actual departures, so a
+        late wake-up never lets two requests leave closer together than the limit allows.
+        """
+        start = self._clock()
+        waited = 0.0
+        while True:
+            with self._lock:
+                # at least the time slept has passed (true of real sleep; it keeps a
+                # replaced, instant sleep from spinning until the real clock catches up)
+                now = max(self._clock(), start + waited)
+                ready = self._blocked_until
+                if self._last is not None:
+                    ready = max(ready, self._last + self._interval)
+                if ready <= now:
+                    self._last = now
+                    return waited
+                wait = min(ready - now, _RECHECK)
             self._sleep(wait)
-        return max(wait, 0.0)
+            waited += wait
 
     def update(self, headers: Mapping[str, str]) -> None:
         """Learn from a response's ``X-RateLimit-*`` headers."""

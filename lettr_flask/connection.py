@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from lettr_core import LettrConfig, Mailer, SendResult, SmtpTransport
+from lettr_core import LettrConfig, LettrError, Mailer, SendResult, SmtpTransport
 from lettr_core.addresses import parse_address
 
 from .convert import to_email
@@ -137,12 +138,8 @@ class Connection:
             smtp.close()
 
     # -- sending ------------------------------------------------------------------------------
-    def send(self, message: Any, envelope_from: Any = None) -> None:
-        """Check and send ``message`` (ours or a ``flask_mail.Message``).
-
-        ``envelope_from`` is the SMTP ``MAIL FROM`` address; Lettr's API manages the envelope
-        sender itself, so there it is not used.
-        """
+    def _check(self, message: Any) -> None:
+        """Flask-Mail's checks before a send: default sender, recipients, bad headers, date."""
         if not getattr(message, "sender", None) and self.mail.default_sender:
             message.sender = self.mail.default_sender
         assert message.send_to, "No recipients have been added"
@@ -153,6 +150,14 @@ class Connection:
             raise BadHeaderError
         if message.date is None:
             message.date = time.time()
+
+    def send(self, message: Any, envelope_from: Any = None) -> None:
+        """Check and send ``message`` (ours or a ``flask_mail.Message``).
+
+        ``envelope_from`` is the SMTP ``MAIL FROM`` address; Lettr's API manages the envelope
+        sender itself, so there it is not used.
+        """
+        self._check(message)
         if self._host_override is not None:
             self._sendmail(self._host_override, message, envelope_from)
         elif not self.mail.suppress:
@@ -196,6 +201,42 @@ class Connection:
     def send_message(self, *args: Any, **kwargs: Any) -> None:
         """Build a :class:`~lettr_flask.Message` from the arguments and send it."""
         self.send(Message(*args, **kwargs))
+
+    def send_many(self, messages: Iterable[Any]) -> int:
+        """Send many messages at once (not in Flask-Mail: Lettr's batch path).
+
+        Messages identical but for their one recipient (a newsletter) share API requests of
+        up to 50 recipients, and requests run on the core's paced worker pool. Every message
+        that can be sent is sent; then the first failure's own error is raised with a
+        ``failures`` list of ``(message, error)``. Returns the number sent. Each sent message
+        gets ``lettr_result`` and fires ``email_dispatched``, as with :meth:`send`.
+        """
+        batch = list(messages)
+        for message in batch:
+            self._check(message)
+        app = self._app()
+        if self.mail.suppress or self._host_override is not None:
+            for message in batch:
+                self.send(message)
+            return len(batch)
+        ascii_names = bool(self.mail.ascii_attachments)
+        emails = [to_email(message, ascii_attachments=ascii_names) for message in batch]
+        outcomes = self._start().send_many(emails)
+        failures: list[tuple[Any, LettrError]] = []
+        for message, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, LettrError):
+                failures.append((message, outcome))
+                continue
+            try:
+                message.lettr_result = outcome
+            except AttributeError:
+                logger.debug("could not store lettr_result on %r", type(message))
+            email_dispatched.send(app, message=message)
+        if failures:
+            first = failures[0][1]
+            first.failures = failures  # type: ignore[attr-defined]
+            raise first
+        return len(batch)
 
     def _app(self) -> Any:
         app = self.mail.app

@@ -10,7 +10,7 @@ limiter.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -59,6 +59,13 @@ class MailMixin:
     def send_message(self, *args: Any, **kwargs: Any) -> None:
         """Build a :class:`~lettr_flask.Message` from the arguments and send it."""
         self.send(Message(*args, **kwargs))
+
+    def send_many(self, messages: Iterable[Any]) -> int:
+        """Send many messages through Lettr's batch path (see ``Connection.send_many``)."""
+        connection = self.connect()
+        connection.connect_on_enter = False
+        with connection:
+            return connection.send_many(messages)
 
 
 class MailState(MailMixin):

@@ -69,7 +69,7 @@ def test_hold_applies_to_every_thread() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert len(released) == 4 and all(t >= start + 2.0 for t in released)
+    assert len(released) == 4 and all(t >= start + 2.0 - 1e-6 for t in released)
 
 
 def test_a_burst_of_200_completes_without_a_single_429() -> None:
@@ -101,3 +101,26 @@ def test_a_burst_of_200_completes_without_a_single_429() -> None:
     assert refused == 0
     assert all(o.accepted == 1 for o in outcomes)  # type: ignore[union-attr]
     assert len(seen) == 200
+
+
+def test_a_limit_learnt_while_callers_wait_applies_to_them_at_once() -> None:
+    """Callers queued at the default 3/s must not keep their slow slots once 50/s is known."""
+    clock = FakeClock()
+    pacer = limiter(clock)
+    pacer.acquire()  # the first request leaves at once
+    start = clock.now
+    pacer.update({"X-RateLimit-Limit": "50"})  # its answer reports the real limit
+    for _ in range(10):
+        pacer.acquire()
+    assert clock.now - start < 0.3  # 10 more at ~50/s, not 10 x 0.34 s
+
+
+def test_an_instant_replacement_sleep_does_not_spin_on_the_real_clock() -> None:
+    import time
+
+    slept: list[float] = []
+    pacer = RateLimiter(3.0, sleep=slept.append)  # real monotonic clock, no real waiting
+    pacer.hold(30.0)
+    began = time.monotonic()
+    pacer.acquire()
+    assert sum(slept) >= 29.9 and time.monotonic() - began < 5
