@@ -80,7 +80,7 @@ SENDERS: dict[str, SenderInfo] = {
         SenderInfo("django-anymail", "sparkpost", ours=False),
         SenderInfo("lettr-sdk", "lettr", ours=False),
         SenderInfo("lettr_django", "lettr", ours=True, concurrent=True),
-        SenderInfo("lettr_flask", "lettr", ours=True),
+        SenderInfo("lettr_flask", "lettr", ours=True, concurrent=True),
         SenderInfo("lettr_core", "lettr", ours=True, concurrent=True),
     )
 }
@@ -180,20 +180,44 @@ def _flask_setup(module: str, config: dict[str, Any]) -> None:
     _flask.update(app=app, mail=mod.Mail(app), Message=mod.Message)
 
 
+def _flask_messages(items: list[dict[str, Any]]) -> list[Any]:
+    message_cls = _flask["Message"]
+    messages = []
+    for item in items:
+        msg = message_cls(item["subject"], recipients=[item["to"]], body=item["text"],
+                          html=item["html"], sender=SENDER)
+        for name, content, mimetype in item["files"]:
+            msg.attach(name, mimetype, content)
+        messages.append(msg)
+    return messages
+
+
 def _flask_send(items: list[dict[str, Any]]) -> Outcome:
-    app, mail, message_cls = _flask["app"], _flask["mail"], _flask["Message"]
+    """Flask-Mail's bulk idiom: one connection, ``conn.send`` per message.
+
+    lettr_flask also has ``mail.send_many`` (Flask-Mail has no batch call); when it exists
+    the batch goes through it, as a Django batch goes through ``send_messages``.
+    """
+    app, mail = _flask["app"], _flask["mail"]
     outcome = Outcome()
-    with app.app_context(), mail.connect() as conn:
-        for item in items:
-            msg = message_cls(item["subject"], recipients=[item["to"]], body=item["text"],
-                              html=item["html"], sender=SENDER)
-            for name, content, mimetype in item["files"]:
-                msg.attach(name, mimetype, content)
+    with app.app_context():
+        messages = _flask_messages(items)
+        if hasattr(mail, "send_many"):
             try:
-                conn.send(msg)
-                outcome.reported_sent += 1
+                outcome.reported_sent = int(mail.send_many(messages) or 0)
             except Exception as exc:
-                outcome.fail(exc)
+                failures = getattr(exc, "failures", None)
+                count = len(failures) if failures is not None else len(messages)
+                outcome.fail(exc, count)
+                outcome.reported_sent = len(messages) - count
+            return outcome
+        with mail.connect() as conn:
+            for msg in messages:
+                try:
+                    conn.send(msg)
+                    outcome.reported_sent += 1
+                except Exception as exc:
+                    outcome.fail(exc)
     return outcome
 
 
