@@ -23,6 +23,7 @@ from .targets import Targets
 BUCKETS = {
     "payload building (build_payload)": "build_payload",
     "JSON encoding (encode_body)": "encode_body",
+    "ApiTransport._send_http (prepared request to the adapter)": "_send_http",
     "message objects (Email.__init__)": "__init__' of 'lettr_core.message",
     "requests Session.request (all of requests)": "sessions.py:557(request)",
     "  requests prepare_request": "sessions.py:511(prepare_request)",
