@@ -202,7 +202,8 @@ def _flask_send(items: list[dict[str, Any]]) -> Outcome:
     outcome = Outcome()
     with app.app_context():
         messages = _flask_messages(items)
-        if hasattr(mail, "send_many"):
+        # not hasattr: Flask-Mail's Mail answers any unknown attribute with None
+        if callable(getattr(mail, "send_many", None)):
             try:
                 outcome.reported_sent = int(mail.send_many(messages) or 0)
             except Exception as exc:

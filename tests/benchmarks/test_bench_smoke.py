@@ -55,6 +55,17 @@ def test_figures_are_consistent_and_non_negative(results: tuple[list[Row], Path]
 
 
 @pytest.mark.integration
+def test_nothing_is_lost_where_no_limit_applies(results: tuple[list[Row], Path]) -> None:
+    # P1 and P5 have no rate limit: every sender, peer or ours, must deliver everything, so a
+    # loss there is a harness bug (a sender called the wrong way), not a finding
+    rows, _ = results
+    for row in rows:
+        if row.ok and row.scenario in ("P1", "P5"):
+            assert row.lost == 0 and row.app_errors == 0, (row.scenario, row.sender,
+                                                           row.first_error)
+
+
+@pytest.mark.integration
 def test_lettr_core_runs_every_scenario_without_loss(results: tuple[list[Row], Path]) -> None:
     rows, _ = results
     core = [row for row in rows if row.sender == "lettr_core"]
