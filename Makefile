@@ -38,5 +38,11 @@ demo: $(STAMP)
 matrix: $(STAMP)
 	PATH="$(PY_BINS)$$PATH" $(VENV)/bin/tox run-parallel --parallel 2 --parallel-no-spinner
 
+# Side-by-side benchmarks (issue 7): installs the peers into .venv, runs every scenario,
+# writes benchmarks/RESULTS.md and refreshes the README's table. BENCH_ARGS="--scale 0.1" etc.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) -m benchmarks.run --readme README.md $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .tox .pytest_cache .mypy_cache .ruff_cache
