@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 
 #: spacing margin over 1/rate, so server-side windows never see rate+1 requests
 _MARGIN = 1.03
-#: longest single wait before a waiting caller looks again (the rate may have been raised)
+#: longest single wait before a waiting caller looks again, until the API has reported its
+#: limit (that first report may raise the rate for everyone already waiting)
 _RECHECK = 0.05
 
 
@@ -42,6 +43,7 @@ class RateLimiter:
         self._interval = 0.0
         self.rate = rate
         self._last: float | None = None
+        self._learnt = False
         self._blocked_until = 0.0
 
     @property
@@ -58,10 +60,12 @@ class RateLimiter:
     def acquire(self) -> float:
         """Block until this caller may send; return the seconds waited.
 
-        No slot is promised in advance: a waiting caller looks again at least every
-        50 ms, so a limit learnt from the first answer (or a hold) applies at once to
-        everyone already waiting. Spacing is measured between actual departures, so a
-        late wake-up never lets two requests leave closer together than the limit allows.
+        No slot is promised in advance: until the API has reported its limit a waiting
+        caller looks again every 50 ms, so the limit learnt from the first answer applies at
+        once to everyone already waiting; after that each caller sleeps until its turn and
+        looks again on waking (a hold set meanwhile still applies). Spacing is measured
+        between actual departures, so a late wake-up never lets two requests leave closer
+        together than the limit allows.
         """
         start = self._clock()
         with self._lock:
@@ -82,7 +86,7 @@ class RateLimiter:
                 if ready <= now:
                     self._last = now
                     return waited
-                wait = min(ready - now, _RECHECK)
+                wait = ready - now if self._learnt else min(ready - now, _RECHECK)
             self._sleep(wait)
             waited += wait
 
@@ -92,6 +96,7 @@ class RateLimiter:
         if limit and limit > 0:
             with self._lock:
                 self.rate = limit
+                self._learnt = True
         remaining = _number(headers.get("X-RateLimit-Remaining"))
         reset = _number(headers.get("X-RateLimit-Reset"))
         if remaining is not None and remaining <= 0 and reset is not None:

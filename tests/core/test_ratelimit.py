@@ -140,3 +140,13 @@ def test_an_instant_sleep_with_the_real_clock_stays_linear() -> None:
     # each acquire waits one interval (~0.34 s) in steps of at most 50 ms: ~7 calls each
     assert len(calls) <= 300 * 10
     assert sum(calls) >= 299 * (1.03 / 3.0) * 0.99
+
+
+def test_once_the_limit_is_known_a_caller_sleeps_once_per_turn() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock)
+    pacer.update({"X-RateLimit-Limit": "3"})
+    pacer.acquire()
+    before = len(clock.sleeps)
+    pacer.acquire()
+    assert len(clock.sleeps) - before == 1  # no 50 ms polling while waiting at a known rate
