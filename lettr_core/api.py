@@ -98,6 +98,7 @@ class ApiTransport:
         self.policy = RetryPolicy(max_retries=config.max_retries, deadline=config.retry_deadline)
         self._auth_header = f"Bearer {config.api_key}"
         self._key_mask = mask_secret(config.api_key) or ""
+        self._settings: tuple[requests.Session, dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"ApiTransport(api_url={self.config.api_url!r}, open={self._session is not None})"
@@ -112,7 +113,6 @@ class ApiTransport:
                 adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool, max_retries=0)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
-                session.trust_env = False  # no .netrc auth or proxies overriding our header
                 self._session = session
                 self._own_session = True
 
@@ -257,13 +257,34 @@ class ApiTransport:
         prepared.body = data
         prepared.hooks = {"response": []}
         adapter = session.get_adapter(url)
+        settings = self._connection_settings(session)
         return adapter.send(
             prepared,
             timeout=self.config.timeout,
-            verify=True if session.verify is None else session.verify,
-            cert=session.cert,
-            proxies=session.proxies or {},
+            verify=settings["verify"],
+            cert=settings["cert"],
+            proxies=settings["proxies"],
         )
+
+    def _connection_settings(self, session: requests.Session) -> dict[str, Any]:
+        """Proxies and CA bundle for the API host, as ``requests`` would choose them.
+
+        Read once per session: the session's own settings, then (``trust_env``) the
+        environment's ``HTTPS_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE``. No ``.netrc``
+        is consulted: the ``Authorization`` header is always the API key.
+        """
+        cached = self._settings
+        if cached is not None and cached[0] is session:
+            return cached[1]
+        merged = session.merge_environment_settings(self.config.api_url, {}, None, None, None)
+        verify = merged.get("verify")
+        settings = {
+            "verify": True if verify is None else verify,
+            "cert": merged.get("cert"),
+            "proxies": merged.get("proxies") or {},
+        }
+        self._settings = (session, settings)
+        return settings
 
     def _request(
         self,

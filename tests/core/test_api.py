@@ -6,6 +6,7 @@ import json
 import logging
 import smtplib
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -344,3 +345,30 @@ def test_waiting_can_be_replaced_for_a_whole_run(config: LettrConfig,
     mock_api.post(EMAILS, json=ok("1"))
     assert api.send(email()).request_id == "1"
     assert sum(waits) > 25  # the 30 s Retry-After was waited through the fake
+
+
+def test_proxy_and_ca_bundle_come_from_the_environment(
+        config: LettrConfig, mock_api: responses.RequestsMock,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Behind a corporate proxy or CA, the API door works as any requests client would."""
+    bundle = tmp_path / "corp-ca.pem"
+    bundle.write_text("not read by the mock")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    mock_api.post(EMAILS, json=ok())
+    ApiTransport(config).send(email())
+    sent = mock_api.calls[0].request.req_kwargs  # what the adapter was asked to do
+    assert sent["proxies"].get("https") == "http://proxy.corp.example:3128"
+    assert sent["verify"] == str(bundle)
+    assert mock_api.calls[0].request.headers["Authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def test_no_proxy_is_honoured(config: LettrConfig, mock_api: responses.RequestsMock,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.setenv("NO_PROXY", "app.lettr.com")
+    mock_api.post(EMAILS, json=ok())
+    ApiTransport(config).send(email())
+    assert not mock_api.calls[0].request.req_kwargs["proxies"].get("https")
