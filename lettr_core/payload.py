@@ -82,6 +82,7 @@ def build_payload(
     substitution = {**lifted.get("substitution_data", {}), **email.substitution_data}
     metadata = {**lifted.get("metadata", {}), **email.metadata}
     tag = email.tag if email.tag is not None else lifted.get("tag")
+    subject = lifted.get("subject", email.subject)
 
     if not email.to:
         raise ValidationError(
@@ -92,7 +93,7 @@ def build_payload(
         raise ValidationError(
             "a message needs a text or HTML body, or a template", field="html"
         )
-    if not email.subject and not template_slug:
+    if not subject and not template_slug:
         # an empty subject counts as none: Lettr answers "" with 422 "subject is required"
         raise ValidationError("a message needs a subject unless it uses a template",
                               field="subject")
@@ -118,12 +119,12 @@ def build_payload(
         body["reply_to"] = email.reply_to[0].email
         if email.reply_to[0].name:
             body["reply_to_name"] = email.reply_to[0].name
-    if email.subject:
-        if len(email.subject) > limits.MAX_SUBJECT_LENGTH:
+    if subject:
+        if len(subject) > limits.MAX_SUBJECT_LENGTH:
             raise LimitExceeded(
                 f"subject is longer than {limits.MAX_SUBJECT_LENGTH} characters", field="subject"
             )
-        body["subject"] = email.subject
+        body["subject"] = subject
     for name in ("html", "text", "amp_html"):
         value = getattr(email, name)
         if value:
@@ -258,6 +259,9 @@ def _split_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str
         lower = name.lower()
         if lower in LIFTED_HEADERS:
             lifted[LIFTED_HEADERS[lower]] = _lift(LIFTED_HEADERS[lower], value)
+            continue
+        if lower == "subject":
+            lifted["subject"] = value  # a Subject header wins, as it does on the SMTP door
             continue
         if lower in limits.SYSTEM_MANAGED_HEADERS:
             continue  # Lettr sets these itself; sending them would be refused

@@ -307,3 +307,8 @@ def test_any_accepted_email_gives_bodies_the_schema_accepts(
     for chunk in split_recipients(body):
         assert_valid_request(chunk)
         assert json.loads(encode_body(chunk)) == chunk
+
+
+def test_a_subject_header_wins_on_the_api_as_on_smtp() -> None:
+    assert built(headers={"Subject": "From the header"})["subject"] == "From the header"
+    assert "headers" not in built(headers={"subject": "x"})
