@@ -9,6 +9,7 @@ requests of up to 50 recipients, and runs requests on a bounded worker pool.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -20,12 +21,12 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from . import timing
 from .config import LettrConfig, mask_secret
 from .errors import LettrError, ServerError, TransportError
+from .http import HttpAnswer, connection_settings, exchange
 from .http_errors import error_from_response, parse_json, quota_from_headers
 from .limits import MAX_RECIPIENTS_PER_REQUEST
 from .message import Email, SendResult
@@ -99,6 +100,9 @@ class ApiTransport:
         self._auth_header = f"Bearer {config.api_key}"
         self._key_mask = mask_secret(config.api_key) or ""
         self._settings: tuple[requests.Session, dict[str, Any]] | None = None
+        #: moving averages (seconds) sizing send_many's pool: HTTP round trip, CPU per request
+        self._round_trip: float | None = None
+        self._cpu_per_request: float | None = None
 
     def __repr__(self) -> str:
         return f"ApiTransport(api_url={self.config.api_url!r}, open={self._session is not None})"
@@ -142,19 +146,24 @@ class ApiTransport:
         """Send many messages; return one :class:`SendResult` or error per message, in order.
 
         Messages identical but for their single ``to`` recipient (a newsletter) share
-        requests of up to 50 recipients. Requests run on a pool of ``MAX_WORKERS`` threads;
-        the rate limiter paces them all. Never raises for one message's failure.
+        requests of up to 50 recipients. Requests run on a pool of up to ``MAX_WORKERS``
+        threads, sized from the measured round trip; the rate limiter paces them all.
+        Never raises for one message's failure.
         """
         emails = list(emails)
         outcomes: list[Outcome | None] = [None] * len(emails)
         units = self._plan(emails, outcomes)
-        workers = min(self.config.max_workers, len(units))
+        # a couple of requests in this thread measure the round trip and our CPU per request
+        probe = min(len(units), _PROBE_UNITS)
+        results = [self._run_unit_measured(unit) for unit in units[:probe]]
+        rest = units[probe:]
+        workers = min(self._pool_size(), len(rest))
         if workers <= 1:
-            results = [self._run_unit(unit) for unit in units]
+            results += [self._run_unit(unit) for unit in rest]
         else:
             self.open()
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lettr") as pool:
-                results = list(pool.map(self._run_unit, units))
+                results += list(pool.map(self._run_unit, rest))
         for unit, result in zip(units, results, strict=True):
             for index in unit.indexes:
                 outcomes[index] = _share(result, len(unit.indexes))
@@ -192,6 +201,23 @@ class ApiTransport:
                 key = email.idempotency_key or uuid.uuid4().hex
                 units.append(_Unit(body, [index], key, _path(body)))
         return units
+
+    def _pool_size(self) -> int:
+        """Threads worth running: enough to cover the round trip (Little's law), at most
+        ``MAX_WORKERS``. When the server answers about as fast as a request is built (a
+        local server), threads only add hand-offs, so requests go one after another."""
+        rtt, cpu = self._round_trip, self._cpu_per_request
+        if rtt is None or cpu is None or cpu <= 0:
+            return self.config.max_workers
+        if rtt < 2 * cpu:
+            return 1
+        return max(1, min(self.config.max_workers, math.ceil(rtt / cpu)))
+
+    def _run_unit_measured(self, unit: _Unit) -> Outcome:
+        started = time.thread_time()
+        outcome = self._run_unit(unit)
+        _ewma_update(self, "_cpu_per_request", time.thread_time() - started)
+        return outcome
 
     def _run_unit(self, unit: _Unit) -> Outcome:
         try:
@@ -238,53 +264,13 @@ class ApiTransport:
         url: str,
         headers: dict[str, str],
         data: bytes | None,
-    ) -> requests.Response:
-        """One HTTP exchange through the session's pooled adapter.
-
-        ``Session.request`` spends more CPU than the rest of a send put together (merging
-        settings, cookies, hooks, environment) on work this client never needs: the URL is
-        ours, the body is ready bytes and the headers are fixed. The request is prepared
-        here and handed to the session's adapter, so pooling, TLS verification, proxies set
-        on an injected session and test doubles of the adapter all still apply.
-        """
-        prepared = requests.PreparedRequest()
-        prepared.method = method
-        prepared.url = url
-        merged: dict[str, Any] = {**session.headers, **headers}
-        prepared.headers = CaseInsensitiveDict(merged)
-        if data is not None:
-            prepared.headers["Content-Length"] = str(len(data))
-        prepared.body = data
-        prepared.hooks = {"response": []}
-        adapter = session.get_adapter(url)
-        settings = self._connection_settings(session)
-        return adapter.send(
-            prepared,
-            timeout=self.config.timeout,
-            verify=settings["verify"],
-            cert=settings["cert"],
-            proxies=settings["proxies"],
-        )
-
-    def _connection_settings(self, session: requests.Session) -> dict[str, Any]:
-        """Proxies and CA bundle for the API host, as ``requests`` would choose them.
-
-        Read once per session: the session's own settings, then (``trust_env``) the
-        environment's ``HTTPS_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE``. No ``.netrc``
-        is consulted: the ``Authorization`` header is always the API key.
-        """
+    ) -> HttpAnswer | requests.Response:
+        """One HTTP exchange (see :mod:`lettr_core.http`)."""
         cached = self._settings
-        if cached is not None and cached[0] is session:
-            return cached[1]
-        merged = session.merge_environment_settings(self.config.api_url, {}, None, None, None)
-        verify = merged.get("verify")
-        settings = {
-            "verify": True if verify is None else verify,
-            "cert": merged.get("cert"),
-            "proxies": merged.get("proxies") or {},
-        }
-        self._settings = (session, settings)
-        return settings
+        if cached is None or cached[0] is not session:
+            cached = (session, connection_settings(session, self.config.api_url))
+            self._settings = cached
+        return exchange(session, method, url, headers, data, self.config.timeout, cached[1])
 
     def _request(
         self,
@@ -319,6 +305,7 @@ class ApiTransport:
             t0 = time.perf_counter()
             try:
                 response = self._send_http(session, method, url, headers, data)
+                _ewma_update(self, "_round_trip", time.perf_counter() - t0)
             except requests.RequestException as exc:
                 error: LettrError = _transport_error(exc, method, path)
                 status = None
@@ -358,6 +345,17 @@ class ApiTransport:
             if error.retry_after is None:
                 self._sleep(wait)
             # a Retry-After wait is enforced by the limiter's hold for every thread
+
+
+#: requests sent in the calling thread at the start of send_many, to size the pool
+_PROBE_UNITS = 2
+
+
+def _ewma_update(transport: ApiTransport, name: str, sample: float) -> None:
+    """Fold ``sample`` into the moving average ``transport.<name>`` (racy by design: a lost
+    update among threads only delays the estimate)."""
+    current = getattr(transport, name)
+    setattr(transport, name, sample if current is None else current * 0.8 + sample * 0.2)
 
 
 def _path(body: dict[str, Any]) -> str:

@@ -372,3 +372,13 @@ def test_no_proxy_is_honoured(config: LettrConfig, mock_api: responses.RequestsM
     mock_api.post(EMAILS, json=ok())
     ApiTransport(config).send(email())
     assert not mock_api.calls[0].request.req_kwargs["proxies"].get("https")
+
+
+def test_pool_is_sized_by_the_round_trip(transport: ApiTransport) -> None:
+    assert transport._pool_size() == 8  # nothing measured yet: the configured maximum
+    transport._round_trip, transport._cpu_per_request = 0.100, 0.0015  # a real API
+    assert transport._pool_size() == 8
+    transport._round_trip, transport._cpu_per_request = 0.006, 0.0015
+    assert transport._pool_size() == 4
+    transport._round_trip, transport._cpu_per_request = 0.0006, 0.0005  # a local server
+    assert transport._pool_size() == 1
