@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"Blocker kinds: {blockers}.",
     )
     parser.add_argument("path", help="directory (or file) to audit")
+    add_report_options(parser)
+    return parser
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """``--format``, ``--strict`` and ``--exclude``: shared by ``lettr audit`` and the
+    framework commands (``manage.py lettr_audit``), so the three spell them alike."""
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a blocker is found"
@@ -43,7 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out files/directories matching GLOB (a name like 'tests', or a path from "
         "PATH like 'app/legacy/*'); repeatable",
     )
-    return parser
 
 
 def exit_code(report: AuditReport, strict: bool) -> int:

@@ -11,7 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lettr_core.audit import FORMATS, audit_path, render
+from lettr_core.audit import audit_path, render
+from lettr_core.audit.cli import add_report_options
 
 
 class Command(BaseCommand):
@@ -26,17 +27,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """PATH, --format, --strict: the same options as ``lettr audit``."""
         parser.add_argument("path", nargs="?", help="directory to audit (default: BASE_DIR)")
-        parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
-        parser.add_argument(
-            "--strict", action="store_true", help="fail (exit status 1) when a blocker is found"
-        )
-        parser.add_argument(
-            "--exclude",
-            action="append",
-            default=[],
-            metavar="GLOB",
-            help="leave out files/directories matching GLOB (e.g. 'tests'); repeatable",
-        )
+        add_report_options(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the audit and write the report to stdout."""
