@@ -8,7 +8,8 @@ inject a header or that Lettr would answer with a 422.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from .errors import HeaderInjection, InvalidAddress, ValidationError
 from .limits import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH
@@ -45,13 +46,22 @@ class Address(NamedTuple):
         return f"{self.name} <{self.email}>"
 
 
-def as_text(value: object, field: str) -> str:
-    """``str(value)``; a value that fails to render (a lazy translation whose placeholder is
-    missing, say) is a :class:`ValidationError` naming the field, never a bare exception."""
+def as_text(
+    value: object,
+    field: str,
+    render: Callable[[Any], str] = str,
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> str:
+    """``render(value)`` (``str`` by default; adapters pass their framework's ``force_str``);
+    a value that fails to render (a lazy translation whose placeholder is missing, say) is a
+    :class:`ValidationError` naming the field, never a bare exception. Exceptions in
+    ``passthrough`` are raised as they are."""
     if isinstance(value, str):
         return value
     try:
-        return str(value)
+        return render(value)
+    except passthrough:
+        raise
     except Exception as exc:
         detail = f"{type(exc).__name__}: {exc}"[:200]
         raise ValidationError(

@@ -28,6 +28,7 @@ from django.utils.encoding import force_str
 from django.utils.functional import Promise
 
 from lettr_core import Attachment, Email
+from lettr_core.addresses import as_text
 from lettr_core.errors import UnsupportedFeature, ValidationError
 
 #: message extras read from any EmailMessage, and the Email field each one sets
@@ -121,13 +122,7 @@ def _addresses(values: Iterable[Any] | None, field: str) -> list[str]:
 def _text(value: Any, field: str) -> str:
     """``force_str(value)``; a lazy string (``gettext_lazy``, ``format_lazy``) whose rendering
     raises becomes a :class:`ValidationError` naming ``field``, before anything is sent."""
-    try:
-        return force_str(value)
-    except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}"[:200]
-        raise ValidationError(
-            f"{field} could not be rendered as text ({detail})", field=field
-        ) from exc
+    return as_text(value, field, render=force_str)
 
 
 def _plain_values(data: Any, field: str) -> Any:

@@ -46,17 +46,9 @@ def render_text(s: Any, field: str) -> str:
     """:func:`force_text` for sending: a lazy string (Flask-Babel's ``lazy_gettext``...) whose
     rendering raises becomes a :class:`lettr_core.ValidationError` naming ``field``, so a
     broken translation fails before any I/O with an error the caller can recognise."""
-    try:
-        return force_text(s)
-    except FlaskMailUnicodeDecodeError:
-        raise
-    except Exception as exc:
-        from lettr_core.errors import ValidationError
+    from lettr_core.addresses import as_text
 
-        detail = f"{type(exc).__name__}: {exc}"[:200]
-        raise ValidationError(
-            f"{field} could not be rendered as text ({detail})", field=field
-        ) from exc
+    return as_text(s, field, render=force_text, passthrough=(FlaskMailUnicodeDecodeError,))
 
 
 def _encode_header(text: str, encoding: str) -> str:
